@@ -1,0 +1,157 @@
+// The discord-tasks demo bot: `npm start`.
+//
+// Without DISCORD_TOKEN it starts the loopback Discord gateway from `discord-tasks/testing` and logs the real
+// discord.js client into it; with DISCORD_TOKEN and DISCORD_CHANNEL_ID it runs against Discord. It runs four
+// loops and shows their status live: Ctrl-C shuts everything down in order. DEMO_DURATION_MS stops it by itself.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Client, GatewayIntentBits } from 'discord.js';
+import { LoopController } from 'discord-tasks';
+import { LoopbackGateway } from 'discord-tasks/testing';
+
+const token = process.env.DISCORD_TOKEN;
+const durationMs = Number(process.env.DEMO_DURATION_MS ?? 0);
+const live = process.stdout.isTTY === true;
+
+let gateway;
+let channelId = process.env.DISCORD_CHANNEL_ID;
+if (!token) {
+	gateway = new LoopbackGateway({ heartbeatIntervalMs: 1000 });
+	await gateway.start();
+	channelId = gateway.channelId;
+} else if (!channelId) {
+	console.error('DISCORD_TOKEN is set: also set DISCORD_CHANNEL_ID to the channel the demo may post to.');
+	process.exit(1);
+}
+
+const client = new Client({ intents: [GatewayIntentBits.Guilds], ...(gateway ? gateway.clientOptions() : {}) });
+const tasks = new LoopController({ client, pool: { threads: 2, graceMs: 500 } });
+const quiet = { warn() {}, error() {} }; // the status table shows failures; keep the terminal tidy
+
+// 1. CPU-heavy, in the worker pool: ~200 ms of ranking every 5 s, posted to the channel.
+tasks.loop(
+	{ name: 'leaderboard', seconds: 5, waitUntilReady: true, timeoutMs: 10_000, discord: { channels: [channelId] } },
+	new URL('./tasks/leaderboard.mjs', import.meta.url),
+);
+
+// 2. Time of day: a digest at fixed wall-clock times (here the next 60 quarter-minutes, in two time zones).
+const slots = [];
+const first = Math.ceil(Date.now() / 15_000) * 15_000;
+for (let i = 0; i < 60; i++) {
+	const at = new Date(first + i * 15_000);
+	const zone = i % 2 === 0 ? 'UTC' : 'Asia/Kolkata';
+	const [hour, minute, second] = new Intl.DateTimeFormat('en-GB', {
+		timeZone: zone,
+		hour: '2-digit',
+		minute: '2-digit',
+		second: '2-digit',
+		hourCycle: 'h23',
+	})
+		.format(at)
+		.split(':')
+		.map(Number);
+	slots.push({ hour, minute, second, timeZone: zone });
+}
+let digests = 0;
+tasks.loop({ name: 'digest', time: slots, waitUntilReady: true, logger: quiet }, async () => {
+	digests += 1;
+	const channel = await client.channels.fetch(channelId);
+	if (channel?.isSendable()) await channel.send(`Digest #${digests} at ${new Date().toISOString()}`);
+});
+
+// 3. Flaky, in the pool: its worker exits every third run; the loop backs off and recovers.
+tasks.loop(
+	{ name: 'flaky', seconds: 3, waitUntilReady: true, logger: quiet, random: () => 0.25 },
+	new URL('./tasks/flaky.mjs', import.meta.url),
+);
+
+// 4. Light, on the main thread: counts the guilds the client sees every second.
+let guilds = 0;
+tasks.loop({ name: 'presence', seconds: 1, waitUntilReady: true }, () => {
+	guilds = client.guilds.cache.size;
+});
+
+const delay = monitorEventLoopDelay({ resolution: 1 });
+delay.enable();
+
+function pad(text, width) {
+	const value = String(text);
+	return value.length >= width ? value.slice(0, width) : value + ' '.repeat(width - value.length);
+}
+function ago(iso) {
+	if (!iso) return '-';
+	const ms = new Date(iso).getTime() - Date.now();
+	return ms >= 0 ? `in ${(ms / 1000).toFixed(1)}s` : `${(-ms / 1000).toFixed(1)}s ago`;
+}
+function render() {
+	const rows = tasks
+		.status()
+		.map((s) =>
+			[
+				pad(s.name, 12),
+				pad(s.worker ? 'worker' : 'main', 7),
+				pad(s.state, 9),
+				pad(s.runs, 6),
+				pad(ago(s.nextIteration), 10),
+				pad(s.lastDurationMs === null ? '-' : `${s.lastDurationMs.toFixed(0)} ms`, 9),
+				pad(s.failures, 9),
+				pad(s.retries, 8),
+				s.lastError ? `${s.lastError.name}: ${s.lastError.message}`.slice(0, 48) : '',
+			].join(' '),
+		);
+	const header = [
+		'loop        ',
+		'where  ',
+		'state    ',
+		'runs  ',
+		'next      ',
+		'last     ',
+		'failures ',
+		'retries ',
+		'last error',
+	].join(' ');
+	const lagMax = (delay.max / 1e6).toFixed(1);
+	const lagP99 = (delay.percentile(99) / 1e6).toFixed(1);
+	const footer = `main thread: event-loop delay p99 ${lagP99} ms, max ${lagMax} ms | gateway ping ${client.ws.ping} ms | guilds ${guilds} | messages posted ${gateway ? gateway.sentMessages.length : '-'}`;
+	delay.reset();
+	return [header, ...rows, footer];
+}
+
+let lastLines = 0;
+const ticker = setInterval(
+	() => {
+		const lines = render();
+		if (live) {
+			process.stdout.write(`${lastLines ? `\x1b[${lastLines}F` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+			lastLines = lines.length;
+		} else {
+			console.log(lines.join('\n'));
+		}
+	},
+	live ? 500 : 5000,
+);
+
+let stopping = false;
+async function shutdown(signal) {
+	if (stopping) return;
+	stopping = true;
+	clearInterval(ticker);
+	console.log(`\n${signal}: stopping loops (running iterations may finish), then the pool and the client...`);
+	await tasks.close({ timeoutMs: 5000 });
+	await client.destroy();
+	await gateway?.stop();
+	console.log('Stopped cleanly.');
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+console.log(
+	gateway
+		? `discord-tasks demo: discord.js is logged into the loopback gateway at ${gateway.address.gatewayUrl} (set DISCORD_TOKEN to use Discord). Ctrl-C to stop.`
+		: 'discord-tasks demo: logging into Discord. Ctrl-C to stop.',
+);
+for (const loop of tasks.list()) {
+	if (loop.name === 'leaderboard') void tasks.start(loop.name, channelId, 5);
+	else void tasks.start(loop.name);
+}
+await client.login(token ?? 'loopback-demo-token');
+if (durationMs > 0) setTimeout(() => void shutdown('DEMO_DURATION_MS'), durationMs);

@@ -1,0 +1,47 @@
+export type { ExponentialBackoffOptions } from './main/backoff.js';
+export { ExponentialBackoff, MAX_BACKOFF_EXPONENT } from './main/backoff.js';
+export type { Clock } from './main/clock.js';
+export { MAX_TIMER_DELAY_MS, sleepUntil, systemClock } from './main/clock.js';
+export type { TaskArgs } from './main/create-loop.js';
+export { loop } from './main/create-loop.js';
+export type { LoopControllerEventMap } from './main/events.js';
+export { LoopEvent } from './main/events.js';
+export type { Executor, Invocation } from './main/executor.js';
+export type { DiscordAllowlist } from './main/host-api-impl.js';
+export type { LoopEndReason, LoopEventMap } from './main/loop.js';
+export { Loop, LoopState } from './main/loop.js';
+export type { ControllerLoopOptions, LoopControllerOptions, LoopStatus } from './main/loop-controller.js';
+export { LoopController } from './main/loop-controller.js';
+export type { LoopErrorHook, LoopHook, LoopLogger, LoopOptions } from './main/loop-options.js';
+export { DEFAULT_LOOP_OPTIONS, stderrLogger } from './main/loop-options.js';
+export type { ExceptionType } from './main/retryable-errors.js';
+export {
+	DEFAULT_EXCEPTION_TYPES,
+	RETRYABLE_NETWORK_CODES,
+	RetryableDiscordError,
+	RetryableNetworkError,
+	RetryableTimeoutError,
+} from './main/retryable-errors.js';
+export type { Schedule, ScheduleOptions } from './main/schedule.js';
+export { MissedIterations } from './main/schedule.js';
+export type { TaskPoolOptions } from './main/task-pool.js';
+export { DEFAULT_TASK_POOL_OPTIONS, TaskPool } from './main/task-pool.js';
+export type { TimeInput, TimeOfDay, TimeOfDayInput } from './main/time-of-day.js';
+export type { WorkerLoopOptions } from './main/worker-executor.js';
+export { Isolation } from './main/worker-executor.js';
+export type { SerializedError } from './protocol/index.js';
+export {
+	DiscordAccessError,
+	DiscordTasksError,
+	ErrorCode,
+	InvalidOptionError,
+	LoopStateError,
+	PoolClosedError,
+	ProtocolError,
+	RemoteError,
+	TaskAbortedError,
+	TaskError,
+	TaskModuleError,
+	TaskTimeoutError,
+	WorkerCrashedError,
+} from './protocol/index.js';

@@ -1,0 +1,40 @@
+/** One iteration, as the Loop hands it to an {@link Executor}. */
+export interface Invocation<Args extends readonly unknown[]> {
+	/** The arguments given to `start()`, passed to every iteration. */
+	readonly args: Args;
+	/** The loop's `currentLoop` for this iteration (0-based). */
+	readonly iteration: number;
+	readonly loopName: string;
+	/** Aborts when the loop is cancelled. */
+	readonly signal: AbortSignal;
+}
+
+/**
+ * Where a loop's body runs: the seam between the scheduling state machine and the body. The Loop never knows
+ * whether the body is a function on this thread, a task in a worker pool, or (later) a job on another host.
+ */
+export interface Executor<Args extends readonly unknown[] = readonly unknown[]> {
+	/**
+	 * Runs the body once. Resolves with its result; rejects with what went wrong (the error the body threw, a
+	 * `TaskError`, a `WorkerCrashedError`, a `TaskTimeoutError`, ...), which the Loop routes to retry or the error hook.
+	 */
+	execute(invocation: Invocation<Args>): Promise<unknown>;
+	/** Refuses arguments this executor cannot carry (for workers: anything not structured-cloneable), at `start()`. */
+	checkArgs?(args: Args): void;
+	/** Called when a run begins. */
+	acquire?(): void;
+	/** Called when a run has ended (after `afterLoop`): a pool may close once no loop needs it. */
+	release?(): Promise<void> | void;
+}
+
+/**
+ * The executor of main-thread loops: calls the body function directly.
+ * @internal
+ */
+export function inlineExecutor<Args extends readonly unknown[]>(body: (...args: Args) => unknown): Executor<Args> {
+	return {
+		async execute(invocation) {
+			return await body(...invocation.args);
+		},
+	};
+}

@@ -1,0 +1,430 @@
+import { EventEmitter, once } from 'node:events';
+import type { Client } from 'discord.js';
+import {
+	type Cloneable,
+	DiscordAccessError,
+	ErrorCode,
+	InvalidOptionError,
+	LoopStateError,
+	type MessagePayload,
+	type RestCallOptions,
+	type RestMethod,
+	WorkerCrashedError,
+} from '../protocol/index.js';
+import type { ServiceMap } from '../worker/define-task.js';
+import { createLoop, type TaskArgs } from './create-loop.js';
+import type { LoopControllerEventMap } from './events.js';
+import type { DiscordBridge } from './host-api-impl.js';
+import { type Loop, LoopState } from './loop.js';
+import type { LoopOptions } from './loop-options.js';
+import type { ScheduleOptions } from './schedule.js';
+import { assertTaskPoolOptions, TaskPool, type TaskPoolOptions } from './task-pool.js';
+import { formatTimeOfDay } from './time-of-day.js';
+import { describeValue } from './validate.js';
+import type { WorkerLoopOptions } from './worker-executor.js';
+
+/** Options of {@link LoopController}. */
+export interface LoopControllerOptions<S extends ServiceMap = ServiceMap> {
+	/** The bot's discord.js client: tasks reach Discord through it (`ctx.discord`), `waitUntilReady` waits for it. */
+	readonly client?: Client;
+	/** The pool worker loops use: a TaskPool, or options to create one (closed by `close()`). @defaultValue `{}` */
+	readonly pool?: TaskPool<S> | TaskPoolOptions<S>;
+	/** Call `close()` when the client is destroyed (`client.destroy()`). @defaultValue false */
+	readonly closeOnClientDestroy?: boolean;
+	/** How long `close()` lets running iterations finish before cancelling them. @defaultValue 10_000 */
+	readonly closeTimeoutMs?: number;
+}
+
+/** Options the controller adds to a loop's options. */
+export interface ControllerLoopOptions {
+	/**
+	 * Wait for the client's `clientReady` before the first iteration of every run (discord.py's most common
+	 * `before_loop`, `await bot.wait_until_ready()`); runs before the loop's own `beforeLoop`.
+	 * @defaultValue false
+	 */
+	readonly waitUntilReady?: boolean;
+}
+
+/** A JSON snapshot of one loop, from {@link LoopController.status}. */
+export interface LoopStatus {
+	readonly name: string;
+	readonly state: LoopState;
+	readonly running: boolean;
+	/** The schedule in words: `every 300 s`, `at 09:00:00 UTC, 18:00:00 Europe/Berlin`, `cron 0 * * * *`. */
+	readonly schedule: string;
+	readonly worker: boolean;
+	readonly currentLoop: number;
+	/** ISO date, or null. */
+	readonly nextIteration: string | null;
+	/** Successful iterations since the controller created the loop. */
+	readonly runs: number;
+	/** Failed iterations (retried or not). */
+	readonly failures: number;
+	/** Failures that were retried with backoff. */
+	readonly retries: number;
+	readonly lastDurationMs: number | null;
+	/** ISO date of the last finished iteration, or null. */
+	readonly lastRunAt: string | null;
+	readonly lastError: { readonly name: string; readonly message: string; readonly code?: string } | null;
+}
+
+interface Stats {
+	runs: number;
+	failures: number;
+	retries: number;
+	lastDurationMs: number | null;
+	lastRunAt: number | null;
+	lastError: LoopStatus['lastError'];
+	worker: boolean;
+	promise: Promise<void> | undefined;
+}
+
+type AnyLoop = Loop<readonly unknown[]>;
+
+const CONTROLLER_OPTION_KEYS = new Set(['client', 'pool', 'closeOnClientDestroy', 'closeTimeoutMs']);
+const SNOWFLAKE = /^\d{1,25}$/;
+
+function errorSummary(error: unknown): LoopStatus['lastError'] {
+	if (error instanceof Error) {
+		const code = (error as { code?: unknown }).code;
+		return typeof code === 'string'
+			? { name: error.name, message: error.message, code }
+			: { name: error.name, message: error.message };
+	}
+	return { name: typeof error, message: String(error) };
+}
+
+/** Resolves once the loop has no run in progress. */
+function whenStopped(loop: AnyLoop): Promise<void> {
+	if (!loop.isRunning()) return Promise.resolve();
+	return new Promise((resolve) => {
+		const onStopped = () => {
+			if (loop.isRunning()) return; // a queued run (restart) began
+			loop.off('loopStopped', onStopped);
+			resolve();
+		};
+		loop.on('loopStopped', onStopped);
+	});
+}
+
+/** Discord access for workers, through the client's own REST manager (its rate limits, its token). */
+function clientBridge(client: Client): DiscordBridge {
+	return {
+		async send(channelId: string, payload: MessagePayload): Promise<Cloneable> {
+			if (!SNOWFLAKE.test(channelId)) {
+				throw new DiscordAccessError(`A channel id must be a snowflake (digits), got ${describeValue(channelId)}`, {
+					code: ErrorCode.DiscordAccessDenied,
+				});
+			}
+			const body = typeof payload === 'string' ? { content: payload } : payload;
+			return (await client.rest.post(`/channels/${channelId}/messages`, { body })) as Cloneable;
+		},
+		async rest(method: RestMethod, route: string, options: RestCallOptions): Promise<Cloneable> {
+			const request = {
+				...(options.body === undefined ? {} : { body: options.body }),
+				...(options.query ? { query: new URLSearchParams(options.query) } : {}),
+				...(options.reason ? { reason: options.reason } : {}),
+				...(options.headers ? { headers: options.headers } : {}),
+			};
+			return (await client.rest[method](route as `/${string}`, request)) as Cloneable;
+		},
+	};
+}
+
+function describeSchedule(loop: AnyLoop): string {
+	const time = loop.time;
+	if (time) return `at ${time.map(formatTimeOfDay).join(', ')}`;
+	if (loop.cron) return `cron ${loop.cron}`;
+	const seconds = (loop.seconds ?? 0) + 60 * (loop.minutes ?? 0) + 3600 * (loop.hours ?? 0);
+	return `every ${seconds} s`;
+}
+
+/**
+ * Owns a bot's loops: creates them by name, shares one worker pool between them, lets tasks reach Discord through
+ * the bot's client, reports every loop's state, and shuts everything down in order. Names are unique.
+ *
+ * @typeParam S - The services tasks may call (`ctx.host`).
+ *
+ * @example
+ * ```ts
+ * import { Client, GatewayIntentBits } from 'discord.js';
+ * import { LoopController } from 'discord-tasks';
+ *
+ * const client = new Client({ intents: [GatewayIntentBits.Guilds] });
+ * const tasks = new LoopController({ client, pool: { threads: 2 } });
+ * const board = tasks.loop<typeof import('./tasks/leaderboard.js')>(
+ *   { minutes: 5, name: 'leaderboard', waitUntilReady: true, discord: { channels: [channelId] } },
+ *   new URL('./tasks/leaderboard.js', import.meta.url),
+ * );
+ * tasks.on('iterationFailed', (loop, { error, willRetry }) => console.warn(loop.name, error, willRetry));
+ * board.start(guildId, 10);
+ * await client.login(token);
+ * process.once('SIGINT', () => tasks.close().then(() => client.destroy()));
+ * ```
+ */
+export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmitter<LoopControllerEventMap> {
+	/** The client given to the constructor, if any. */
+	readonly client: Client | undefined;
+	readonly #loops = new Map<string, AnyLoop>();
+	readonly #stats = new Map<AnyLoop, Stats>();
+	readonly #poolOption: TaskPool<S> | TaskPoolOptions<S> | undefined;
+	readonly #closeTimeoutMs: number;
+	#pool: TaskPool<S> | undefined;
+	#closing: Promise<void> | undefined;
+
+	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
+	constructor(options: LoopControllerOptions<S> = {}) {
+		super();
+		if (typeof options !== 'object' || options === null) {
+			throw new InvalidOptionError(
+				'options',
+				`LoopController options must be an object, got ${describeValue(options)}`,
+			);
+		}
+		for (const key of Object.keys(options)) {
+			if (!CONTROLLER_OPTION_KEYS.has(key))
+				throw new InvalidOptionError(key, `Unknown LoopController option \`${key}\``);
+		}
+		const { client, closeTimeoutMs = 10_000 } = options;
+		if (
+			client !== undefined &&
+			(typeof client !== 'object' || client === null || typeof client.rest?.post !== 'function')
+		) {
+			throw new InvalidOptionError('client', `\`client\` must be a discord.js Client, got ${describeValue(client)}`);
+		}
+		if (typeof closeTimeoutMs !== 'number' || !Number.isFinite(closeTimeoutMs) || closeTimeoutMs < 0) {
+			throw new InvalidOptionError(
+				'closeTimeoutMs',
+				`\`closeTimeoutMs\` must be a finite number >= 0, got ${describeValue(closeTimeoutMs)}`,
+			);
+		}
+		this.client = client;
+		this.#closeTimeoutMs = closeTimeoutMs;
+		this.#poolOption = options.pool;
+		if (options.pool instanceof TaskPool) this.#adoptPool(options.pool);
+		else if (options.pool !== undefined) assertTaskPoolOptions(options.pool); // validated now, created on first use
+		if (options.closeOnClientDestroy && client) {
+			// discord.js has no 'destroy' event: wrap destroy() so close() runs first.
+			const destroy = client.destroy.bind(client);
+			client.destroy = async () => {
+				await this.close();
+				await destroy();
+			};
+		}
+	}
+
+	/** The shared pool of worker loops (created on first use). */
+	get pool(): TaskPool<S> {
+		if (this.#pool) return this.#pool;
+		const option = this.#poolOption;
+		return this.#adoptPool(new TaskPool<S>(option instanceof TaskPool ? {} : (option ?? {})));
+	}
+
+	#adoptPool(pool: TaskPool<S>): TaskPool<S> {
+		this.#pool = pool;
+		if (this.client) pool.bindDiscord(clientBridge(this.client));
+		return pool;
+	}
+
+	/**
+	 * Creates a main-thread loop owned by this controller (see `loop()`), plus `waitUntilReady`.
+	 * @throws {@link LoopStateError} (`ERR_LOOP_NAME_TAKEN`) if the name is in use; {@link InvalidOptionError}.
+	 */
+	loop<Args extends readonly unknown[]>(
+		options: LoopOptions<Loop<Args>> & ControllerLoopOptions,
+		body: (...args: Args) => unknown,
+	): Loop<Args>;
+	/**
+	 * Creates a worker loop owned by this controller (see `loop()`); it runs in the controller's pool unless its
+	 * options name another, and its task reaches Discord through the controller's client (`ctx.discord`).
+	 */
+	loop<M = never>(
+		options: LoopOptions<Loop<TaskArgs<M>>> & WorkerLoopOptions & ControllerLoopOptions,
+		task: URL | string,
+	): Loop<TaskArgs<M>>;
+	loop(
+		options: LoopOptions<AnyLoop> & WorkerLoopOptions & ControllerLoopOptions,
+		body: ((...args: readonly unknown[]) => unknown) | URL | string,
+	): AnyLoop {
+		if (this.#closing !== undefined) {
+			throw new LoopStateError('This LoopController is closed', { code: ErrorCode.ControllerClosed });
+		}
+		if (options?.waitUntilReady !== undefined && typeof options.waitUntilReady !== 'boolean') {
+			throw new InvalidOptionError(
+				'waitUntilReady',
+				`\`waitUntilReady\` must be a boolean, got ${describeValue(options.waitUntilReady)}`,
+			);
+		}
+		if (options?.waitUntilReady && !this.client) {
+			throw new InvalidOptionError('waitUntilReady', '`waitUntilReady` needs a client: new LoopController({ client })');
+		}
+		const client = this.client;
+		const loop = createLoop(options, body, {
+			extraKeys: ['waitUntilReady'],
+			defaultPool: () => this.pool,
+			...(options.waitUntilReady && client
+				? { gate: async () => (client.isReady() ? undefined : await once(client, 'clientReady')) }
+				: {}),
+		});
+		if (this.#loops.has(loop.name)) {
+			throw new LoopStateError(
+				`A loop named '${loop.name}' already exists in this controller: give the loop a unique \`name\``,
+				{ code: ErrorCode.LoopNameTaken },
+			);
+		}
+		this.#loops.set(loop.name, loop);
+		this.#track(loop, body instanceof URL || typeof body === 'string');
+		return loop;
+	}
+
+	#track(loop: AnyLoop, worker: boolean): void {
+		const stats: Stats = {
+			runs: 0,
+			failures: 0,
+			retries: 0,
+			lastDurationMs: null,
+			lastRunAt: null,
+			lastError: null,
+			worker,
+			promise: undefined,
+		};
+		this.#stats.set(loop, stats);
+		loop.on('loopStarted', () => this.emit('loopStarted', loop));
+		loop.on('iterationStarted', (info) => this.emit('iterationStarted', loop, info));
+		loop.on('iterationCompleted', (info) => {
+			stats.runs += 1;
+			stats.lastDurationMs = info.durationMs;
+			stats.lastRunAt = Date.now();
+			this.emit('iterationCompleted', loop, info);
+		});
+		loop.on('iterationFailed', (info) => {
+			stats.failures += 1;
+			stats.lastDurationMs = info.durationMs;
+			stats.lastRunAt = Date.now();
+			stats.lastError = errorSummary(info.error);
+			if (info.willRetry) stats.retries += 1;
+			if (info.error instanceof WorkerCrashedError) this.emit('workerCrashed', loop, info.error);
+			this.emit('iterationFailed', loop, info);
+		});
+		loop.on('reconnecting', (info) => this.emit('reconnecting', loop, info));
+		loop.on('loopStopped', (info) => {
+			if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
+			this.emit('loopStopped', loop, info);
+		});
+	}
+
+	/** The loop with this name, if any. */
+	get(name: string): AnyLoop | undefined {
+		return this.#loops.get(name);
+	}
+	/** Every loop of this controller, in creation order. */
+	list(): AnyLoop[] {
+		return [...this.#loops.values()];
+	}
+	/** Removes a loop that is not running from the controller (its name becomes free). */
+	delete(name: string): boolean {
+		const loop = this.#loops.get(name);
+		if (!loop) return false;
+		if (loop.isRunning()) {
+			throw new LoopStateError(`Loop '${name}' is running: cancel() it before deleting it`, {
+				code: ErrorCode.LoopAlreadyRunning,
+			});
+		}
+		this.#stats.delete(loop);
+		return this.#loops.delete(name);
+	}
+
+	#require(name: string): AnyLoop {
+		const loop = this.#loops.get(name);
+		if (!loop) {
+			throw new LoopStateError(
+				`No loop named '${name}' in this controller (loops: ${[...this.#loops.keys()].join(', ') || 'none'})`,
+				{ code: ErrorCode.LoopNotFound },
+			);
+		}
+		return loop;
+	}
+
+	/**
+	 * Starts a loop by name, unless it is already running: then it returns the running run's promise instead of
+	 * throwing, so a `clientReady` handler that fires again (after a re-identify) never starts a loop twice.
+	 * @throws {@link LoopStateError} (`ERR_LOOP_NOT_FOUND`)
+	 */
+	start(name: string, ...args: readonly unknown[]): Promise<void> {
+		const loop = this.#require(name);
+		const stats = this.#stats.get(loop) as Stats;
+		if (loop.isRunning() && stats.promise !== undefined) return stats.promise;
+		stats.promise = loop.start(...args);
+		return stats.promise;
+	}
+	/** `loop.stop()` by name. */
+	stop(name: string): void {
+		this.#require(name).stop();
+	}
+	/** `loop.cancel()` by name. */
+	cancel(name: string): void {
+		this.#require(name).cancel();
+	}
+	/** `loop.restart(...args)` by name. */
+	restart(name: string, ...args: readonly unknown[]): void {
+		this.#require(name).restart(...args);
+	}
+	/** `loop.changeInterval(options)` by name. */
+	changeInterval(name: string, options: ScheduleOptions): void {
+		this.#require(name).changeInterval(options);
+	}
+
+	/** A JSON-serialisable snapshot of every loop. */
+	status(): LoopStatus[] {
+		return this.list().map((loop) => {
+			const stats = this.#stats.get(loop) as Stats;
+			return {
+				name: loop.name,
+				state: loop.state,
+				running: loop.isRunning(),
+				schedule: describeSchedule(loop),
+				worker: stats.worker,
+				currentLoop: loop.currentLoop,
+				nextIteration: loop.nextIteration?.toISOString() ?? null,
+				runs: stats.runs,
+				failures: stats.failures,
+				retries: stats.retries,
+				lastDurationMs: stats.lastDurationMs,
+				lastRunAt: stats.lastRunAt === null ? null : new Date(stats.lastRunAt).toISOString(),
+				lastError: stats.lastError,
+			};
+		});
+	}
+
+	/**
+	 * Shuts down: stops every loop (a running iteration may finish), waits up to `closeTimeoutMs` for the runs to
+	 * end, cancels those still running (terminating their workers), then closes the pool. Idempotent.
+	 */
+	close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+		this.#closing ??= this.#close(options.timeoutMs ?? this.#closeTimeoutMs);
+		return this.#closing;
+	}
+
+	async #close(timeoutMs: number): Promise<void> {
+		const loops = this.list();
+		// A loop in the middle of an iteration may finish it; one that is sleeping or backing off ends now (a
+		// stop() there would still wait for, and run, one more iteration: A17).
+		for (const loop of loops) {
+			if (loop.state === LoopState.Running) loop.stop();
+			else loop.cancel();
+		}
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const deadline = new Promise<void>((resolve) => {
+			timer = setTimeout(resolve, timeoutMs);
+		});
+		await Promise.race([Promise.all(loops.map(whenStopped)), deadline]);
+		clearTimeout(timer);
+		await Promise.all(loops.map((loop) => loop[Symbol.asyncDispose]()));
+		await this.#pool?.close();
+	}
+
+	/** Same as {@link LoopController.close}. */
+	[Symbol.asyncDispose](): Promise<void> {
+		return this.close();
+	}
+}

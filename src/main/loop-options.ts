@@ -1,0 +1,208 @@
+import { InvalidOptionError } from '../protocol/index.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { MissedIterations, type ScheduleOptions } from './schedule.js';
+import { describeValue } from './validate.js';
+
+/** Where a loop writes its retry warnings and (through the default error hook) its unhandled errors. */
+export interface LoopLogger {
+	warn(message: string, error?: unknown): void;
+	error(message: string, error?: unknown): void;
+}
+
+/**
+ * The default logger: writes to stderr, with the error's stack, as discord.py logs to its library logger.
+ */
+export const stderrLogger: LoopLogger = {
+	warn: (message, error) => process.stderr.write(`${formatLogLine('warn', message, error)}\n`),
+	error: (message, error) => process.stderr.write(`${formatLogLine('error', message, error)}\n`),
+};
+
+function formatLogLine(level: string, message: string, error: unknown): string {
+	const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : error;
+	return detail === undefined
+		? `[discord-tasks] ${level}: ${message}`
+		: `[discord-tasks] ${level}: ${message}\n${String(detail)}`;
+}
+
+/** A hook called with no arguments: `beforeLoop` and `afterLoop`. */
+export type LoopHook = () => unknown;
+/** The error hook: receives the error that ended the run and the loop. */
+export type LoopErrorHook<L> = (error: unknown, loop: L) => unknown;
+
+/**
+ * Options of `loop()`. The schedule is one of: `seconds`/`minutes`/`hours` (an interval), `time` (times of
+ * day) or `cron`; with none of them, iterations run back to back (discord.py's default of 0 s).
+ *
+ * @typeParam L - The loop type the error hook receives.
+ */
+export interface LoopOptions<L = unknown> extends ScheduleOptions {
+	/**
+	 * Run the body this many times, then end the run (discord.py's `count`); `null` means forever. Only
+	 * successful iterations count (A11). Must be a positive integer.
+	 * @defaultValue null
+	 */
+	readonly count?: number | null;
+	/**
+	 * Retry failures whose error matches the loop's exception types (network errors, Discord 5xx/429,
+	 * timeouts, worker crashes by default) with exponential backoff, instead of ending the run.
+	 * @defaultValue true
+	 */
+	readonly reconnect?: boolean;
+	/** The loop's name, used in logs, errors and by the controller. @defaultValue the body's function name */
+	readonly name?: string;
+	/**
+	 * A random delay in `[0, jitterMs)` added to every target, to spread many loops on the same schedule (except
+	 * the first iteration of an interval loop, which runs at once, A9).
+	 * Never makes an iteration early.
+	 * @defaultValue 0
+	 */
+	readonly jitterMs?: number;
+	/**
+	 * What an interval loop does with the targets a slow iteration (or a retry) made it miss: `'skip'` runs
+	 * once and goes back to its grid; `'catchUp'` runs every missed target back to back, as discord.py does.
+	 * @defaultValue 'skip'
+	 */
+	readonly missedIterations?: MissedIterations;
+	/** Same as calling `loop.beforeLoop(fn)`. */
+	readonly beforeLoop?: LoopHook;
+	/** Same as calling `loop.afterLoop(fn)`. */
+	readonly afterLoop?: LoopHook;
+	/** Same as calling `loop.onError(fn)`. */
+	readonly onError?: LoopErrorHook<L>;
+	/**
+	 * Extra retry rule for errors no class expresses: return `true` to retry the error with backoff (when
+	 * `reconnect` is on) even if no exception type matches it.
+	 */
+	readonly retryOn?: (error: unknown) => boolean;
+	/** Where time is read and waited for. Tests inject one; the default uses `Date.now` and the global `setTimeout`. @defaultValue systemClock */
+	readonly clock?: Clock;
+	/** Random source in `[0, 1)` for backoff and jitter. @defaultValue Math.random */
+	readonly random?: () => number;
+	/** Where retry warnings and the default error hook write. @defaultValue stderrLogger */
+	readonly logger?: LoopLogger;
+}
+
+/** The non-schedule options after defaults. */
+export interface ResolvedLoopOptions {
+	readonly count: number | null;
+	readonly reconnect: boolean;
+	readonly name: string | undefined;
+	readonly jitterMs: number;
+	readonly missedIterations: MissedIterations;
+	readonly retryOn: ((error: unknown) => boolean) | undefined;
+	readonly clock: Clock;
+	readonly random: () => number;
+	readonly logger: LoopLogger;
+}
+
+/** Defaults of the loop options. */
+export const DEFAULT_LOOP_OPTIONS = {
+	count: null,
+	reconnect: true,
+	jitterMs: 0,
+	missedIterations: MissedIterations.Skip,
+} as const satisfies Partial<ResolvedLoopOptions>;
+
+/** Every option `loop()` understands; anything else is refused as a likely typo. @internal */
+export const LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
+	'seconds',
+	'minutes',
+	'hours',
+	'time',
+	'cron',
+	'timeZone',
+	'count',
+	'reconnect',
+	'name',
+	'jitterMs',
+	'missedIterations',
+	'beforeLoop',
+	'afterLoop',
+	'onError',
+	'retryOn',
+	'clock',
+	'random',
+	'logger',
+]);
+
+/**
+ * Checks `count` (C3): `null`/`undefined` for forever, else a positive integer.
+ * @throws {@link InvalidOptionError}
+ */
+export function assertCount(count: unknown): number | null {
+	if (count === undefined || count === null) return null;
+	if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0) {
+		throw new InvalidOptionError('count', `\`count\` must be a positive integer or null, got ${describeValue(count)}`);
+	}
+	return count;
+}
+
+/**
+ * Checks that a hook or body is a function.
+ * @throws {@link InvalidOptionError}
+ */
+export function assertFunction(value: unknown, option: string): void {
+	if (typeof value !== 'function') {
+		throw new InvalidOptionError(option, `\`${option}\` must be a function, got ${describeValue(value)}`);
+	}
+}
+
+/**
+ * Validates and defaults the loop options other than the schedule (which `resolveSchedule` handles).
+ *
+ * @param extraKeys - Option names a caller adds (the worker options), accepted besides {@link LOOP_OPTION_KEYS}.
+ * @throws {@link InvalidOptionError} naming the option and the value it got.
+ */
+export function resolveLoopOptions(options: unknown, extraKeys: ReadonlySet<string> = new Set()): ResolvedLoopOptions {
+	if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+		throw new InvalidOptionError('options', `loop options must be an object, got ${describeValue(options)}`);
+	}
+	for (const key of Object.keys(options)) {
+		if (!LOOP_OPTION_KEYS.has(key) && !extraKeys.has(key)) {
+			throw new InvalidOptionError(key, `Unknown loop option \`${key}\``);
+		}
+	}
+	const o = options as LoopOptions;
+	const count = assertCount(o.count);
+	if (o.reconnect !== undefined && typeof o.reconnect !== 'boolean') {
+		throw new InvalidOptionError('reconnect', `\`reconnect\` must be a boolean, got ${describeValue(o.reconnect)}`);
+	}
+	if (o.name !== undefined && (typeof o.name !== 'string' || o.name.trim() === '')) {
+		throw new InvalidOptionError('name', `\`name\` must be a non-empty string, got ${describeValue(o.name)}`);
+	}
+	const jitterMs = o.jitterMs ?? DEFAULT_LOOP_OPTIONS.jitterMs;
+	if (typeof jitterMs !== 'number' || !Number.isFinite(jitterMs) || jitterMs < 0) {
+		throw new InvalidOptionError(
+			'jitterMs',
+			`\`jitterMs\` must be a finite number >= 0, got ${describeValue(jitterMs)}`,
+		);
+	}
+	const missed = o.missedIterations ?? DEFAULT_LOOP_OPTIONS.missedIterations;
+	if (missed !== MissedIterations.Skip && missed !== MissedIterations.CatchUp) {
+		throw new InvalidOptionError(
+			'missedIterations',
+			`\`missedIterations\` must be 'skip' or 'catchUp', got ${describeValue(missed)}`,
+		);
+	}
+	for (const hook of ['beforeLoop', 'afterLoop', 'onError', 'retryOn', 'random'] as const) {
+		if (o[hook] !== undefined) assertFunction(o[hook], hook);
+	}
+	if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock.sleep !== 'function')) {
+		throw new InvalidOptionError('clock', '`clock` must have now() and sleep(ms, signal) methods');
+	}
+	if (o.logger !== undefined && (typeof o.logger?.warn !== 'function' || typeof o.logger.error !== 'function')) {
+		throw new InvalidOptionError('logger', '`logger` must have warn() and error() methods');
+	}
+	return {
+		count,
+		reconnect: o.reconnect ?? DEFAULT_LOOP_OPTIONS.reconnect,
+		name: o.name,
+		jitterMs,
+		missedIterations: missed,
+		retryOn: o.retryOn,
+		clock: o.clock ?? systemClock,
+		random: o.random ?? Math.random,
+		logger: o.logger ?? stderrLogger,
+	};
+}

@@ -1,0 +1,38 @@
+export type { Cloneable } from './cloneable.js';
+export { describeUncloneable } from './cloneable.js';
+export { portEndpoint } from './endpoint.js';
+export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
+export {
+	DiscordAccessError,
+	DiscordTasksError,
+	deserializeError,
+	ErrorCode,
+	InvalidOptionError,
+	LoopStateError,
+	MAX_CAUSE_DEPTH,
+	PoolClosedError,
+	ProtocolError,
+	REGISTERED_CODES,
+	RemoteError,
+	remoteClassChain,
+	serializeError,
+	TaskAbortedError,
+	TaskError,
+	TaskModuleError,
+	TaskTimeoutError,
+	WorkerCrashedError,
+} from './errors.js';
+export type { HostApi, HostResult, MessagePayload, RestCallOptions } from './host-api.js';
+export { RestMethod } from './host-api.js';
+export type { TaskControl } from './task-control.js';
+export type {
+	InspectTaskOutcome,
+	InspectTaskRequest,
+	IterationOutcome,
+	RunIterationRequest,
+	TaskHandlers,
+	TaskRef,
+	WorkerHello,
+} from './tasks.js';
+export { TaskName, WORKER_HELLO } from './tasks.js';
+export { PROTOCOL_VERSION } from './version.js';

@@ -1,0 +1,6 @@
+/**
+ * Version of the main ↔ worker contract. Bumped whenever a message shape in `src/protocol` changes
+ * incompatibly; the worker host reports it in its ready handshake and the main side refuses a mismatch
+ * (which matters when a user points `workerPath` at a host built from another release).
+ */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,108 @@
+import {
+	ErrorCode,
+	type LoopOptions,
+	loop,
+	TaskPool,
+	type TaskPoolOptions,
+	WorkerCrashedError,
+	type WorkerLoopOptions,
+} from 'discord-tasks';
+import { describe, expect, test, vi } from 'vitest';
+import { useCleanups } from '../helpers/cleanup.js';
+
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
+const { track } = useCleanups();
+
+function testPool(options: TaskPoolOptions = {}): TaskPool {
+	return track(new TaskPool({ threads: 1, graceMs: 100, ...options }), (pool) => pool.close());
+}
+
+function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
+	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
+	return track(created, (each) => each[Symbol.asyncDispose]());
+}
+
+describe('worker loop: the worker dies', () => {
+	test('process.exit() in the body is a WorkerCrashedError with the exit code, retried on a fresh worker', async () => {
+		const threads: number[] = [];
+		const pool = testPool({ services: { firstAttempt: (threadId: number) => threads.push(threadId) === 1 } });
+		const crashing = workerLoop({ count: 1, pool }, 'crash.mjs');
+		const failed = vi.fn();
+		const reconnecting = vi.fn();
+		const completed = vi.fn();
+		crashing.on('iterationFailed', failed).on('reconnecting', reconnecting).on('iterationCompleted', completed);
+
+		await crashing.start('exit-first');
+
+		const error = failed.mock.calls[0]?.[0].error as WorkerCrashedError;
+		expect(failed).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ iteration: 0, willRetry: true }));
+		expect(error).toBeInstanceOf(WorkerCrashedError);
+		expect(error).toMatchObject({ code: ErrorCode.WorkerCrashed, reason: 'exited with code 3', exitCode: 3 });
+		expect(reconnecting).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ iteration: 0, error }));
+		expect(threads).toHaveLength(2);
+		expect(threads[1]).not.toBe(threads[0]);
+		expect(completed).toHaveBeenCalledExactlyOnceWith(
+			expect.objectContaining({ iteration: 0, result: { threadId: threads[1] } }),
+		);
+	});
+
+	test('with reconnect: false the crash reaches the error hook and ends the run', async () => {
+		const onError = vi.fn();
+		const crashing = workerLoop({ count: 1, pool: testPool(), reconnect: false, onError }, 'crash.mjs');
+		const stopped = vi.fn();
+		crashing.on('loopStopped', stopped);
+
+		const error = await crashing.start('exit').catch((reason: unknown) => reason);
+
+		expect(error).toBeInstanceOf(WorkerCrashedError);
+		expect(error).toMatchObject({ exitCode: 3 });
+		expect(onError).toHaveBeenCalledExactlyOnceWith(error, crashing);
+		expect(stopped).toHaveBeenCalledExactlyOnceWith({ reason: 'failed', error });
+	});
+
+	test('an uncaught error outside the body is a WorkerCrashedError carrying that error', async () => {
+		const onError = vi.fn();
+		const crashing = workerLoop({ count: 1, pool: testPool(), reconnect: false, onError }, 'crash.mjs');
+
+		const error = await crashing.start('late').catch((reason: unknown) => reason);
+
+		expect(error).toBeInstanceOf(WorkerCrashedError);
+		expect(error).toMatchObject({ code: ErrorCode.WorkerCrashed, reason: 'uncaught error', exitCode: undefined });
+		expect((error as Error).cause).toMatchObject({ message: 'late' });
+		expect(onError).toHaveBeenCalledOnce();
+	});
+
+	test('a pool stays usable after one of its workers crashed', async () => {
+		const pool = testPool();
+		const crashing = workerLoop({ count: 1, pool, reconnect: false, onError: () => {} }, 'crash.mjs');
+		await crashing.start('exit').catch(() => {});
+		const healthy = workerLoop({ count: 1, pool }, 'where.mjs');
+		const completed = vi.fn();
+		healthy.on('iterationCompleted', completed);
+
+		await healthy.start();
+
+		expect(completed).toHaveBeenCalledWith(expect.objectContaining({ result: expect.any(Number) }));
+	});
+
+	test('running out of memory in a dedicated worker is a WorkerCrashedError with ERR_WORKER_OUT_OF_MEMORY', async () => {
+		const onError = vi.fn();
+		const hungry = workerLoop(
+			{
+				count: 1,
+				isolation: 'dedicated',
+				resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+				reconnect: false,
+				onError,
+			},
+			'crash.mjs',
+		);
+
+		const error = await hungry.start('oom').catch((reason: unknown) => reason);
+
+		expect(error).toBeInstanceOf(WorkerCrashedError);
+		expect(error).toMatchObject({ code: ErrorCode.WorkerOutOfMemory, reason: 'ran out of memory' });
+		expect((error as Error).cause).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+		expect(onError).toHaveBeenCalledExactlyOnceWith(error, hungry);
+	});
+});
