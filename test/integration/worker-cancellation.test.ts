@@ -1,29 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import {
-	ErrorCode,
-	type LoopEventMap,
-	type LoopOptions,
-	loop,
-	RetryableTimeoutError,
-	TaskPool,
-	type TaskPoolOptions,
-	TaskTimeoutError,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { ErrorCode, type LoopEventMap, RetryableTimeoutError, type TaskPool, TaskTimeoutError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track } = useCleanups();
-
-function testPool(options: TaskPoolOptions = {}): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100, ...options }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
-}
+const { testPool, workerLoop } = useWorkerLoops();
 
 /** The worker thread a pool's (only) worker runs on, by running `where.mjs` once. */
 async function threadIdOf(pool: TaskPool): Promise<number> {

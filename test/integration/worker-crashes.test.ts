@@ -1,26 +1,8 @@
-import {
-	ErrorCode,
-	type LoopOptions,
-	loop,
-	TaskPool,
-	type TaskPoolOptions,
-	WorkerCrashedError,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { ErrorCode, WorkerCrashedError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track } = useCleanups();
-
-function testPool(options: TaskPoolOptions = {}): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100, ...options }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
-}
+const { testPool, workerLoop } = useWorkerLoops();
 
 describe('worker loop: the worker dies', () => {
 	test('process.exit() in the body is a WorkerCrashedError with the exit code, retried on a fresh worker', async () => {

@@ -1,27 +1,8 @@
-import {
-	ErrorCode,
-	InvalidOptionError,
-	type LoopOptions,
-	loop,
-	TaskError,
-	TaskModuleError,
-	TaskPool,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { ErrorCode, InvalidOptionError, loop, TaskError, TaskModuleError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { fixture, useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track } = useCleanups();
-
-function testPool(): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100 }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
-}
+const { testPool, workerLoop } = useWorkerLoops();
 
 describe('loop() with a task module', () => {
 	test('refuses a module that does not exist with a TaskModuleError ERR_TASK_MODULE_NOT_FOUND', () => {

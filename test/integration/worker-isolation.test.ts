@@ -1,25 +1,8 @@
-import {
-	type LoopOptions,
-	loop,
-	TaskPool,
-	type TaskPoolOptions,
-	WorkerCrashedError,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { type LoopOptions, WorkerCrashedError, type WorkerLoopOptions } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track, defer } = useCleanups();
-
-function testPool(options: TaskPoolOptions = {}): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100, ...options }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
-}
+const { testPool, workerLoop, defer } = useWorkerLoops();
 
 /** Runs `file` once with `args` and resolves with the iteration's result (the run must succeed). */
 async function runOnce(options: LoopOptions & WorkerLoopOptions, file: string, ...args: unknown[]): Promise<unknown> {

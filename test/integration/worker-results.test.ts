@@ -1,29 +1,11 @@
-import {
-	ErrorCode,
-	type LoopOptions,
-	loop,
-	RemoteError,
-	TaskError,
-	TaskPool,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { ErrorCode, RemoteError, TaskError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track } = useCleanups();
+const { testPool, workerLoop } = useWorkerLoops();
 
 /** A main-side class with the same name as the fixture's: matched by name, as the class cannot cross. */
 class QuotaError extends Error {}
-
-function testPool(): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100 }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
-}
 
 /** Runs `throws.mjs` once with `kind` and returns the error the run ended with. */
 async function failureOf(kind: string): Promise<unknown> {

@@ -1,34 +1,14 @@
-import {
-	DiscordAccessError,
-	ErrorCode,
-	InvalidOptionError,
-	type LoopOptions,
-	loop,
-	TaskError,
-	TaskPool,
-	type TaskPoolOptions,
-	type WorkerLoopOptions,
-} from 'discord-tasks';
+import { DiscordAccessError, ErrorCode, InvalidOptionError, TaskError, TaskPool } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
-import { useCleanups } from '../helpers/cleanup.js';
+import { useWorkerLoops } from '../helpers/worker-loops.js';
 
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
-const { track } = useCleanups();
+const { testPool, workerLoop } = useWorkerLoops();
 
 /** A service's own error class: its name, code and fields must reach the task. */
 class LimitError extends Error {
 	override readonly name = 'LimitError';
 	readonly code = 'E_LIMIT';
 	readonly limit = 5;
-}
-
-function testPool(options: TaskPoolOptions = {}): TaskPool {
-	return track(new TaskPool({ threads: 1, graceMs: 100, ...options }), (pool) => pool.close());
-}
-
-function workerLoop(options: LoopOptions & WorkerLoopOptions, file: string) {
-	const created = loop({ logger: { warn: vi.fn(), error: vi.fn() }, random: () => 0.001, ...options }, fixture(file));
-	return track(created, (each) => each[Symbol.asyncDispose]());
 }
 
 /** Runs `services.mjs` once with `call` and resolves with the iteration's result. */
