@@ -95,7 +95,9 @@ function render() {
 				pad(s.lastDurationMs === null ? '-' : `${s.lastDurationMs.toFixed(0)} ms`, 9),
 				pad(s.failures, 9),
 				pad(s.retries, 8),
-				s.lastError ? `${s.lastError.name}: ${s.lastError.message}`.slice(0, 48) : '',
+				s.lastError
+					? `${s.lastError.name}: ${s.lastError.message.replace(/^The worker running loop '[^']+' /, 'worker ')}`
+					: '',
 			].join(' '),
 		);
 	const header = [
@@ -113,7 +115,9 @@ function render() {
 	const lagP99 = (delay.percentile(99) / 1e6).toFixed(1);
 	const footer = `main thread: event-loop delay p99 ${lagP99} ms, max ${lagMax} ms | gateway ping ${client.ws.ping} ms | guilds ${guilds} | messages posted ${gateway ? gateway.sentMessages.length : '-'}`;
 	delay.reset();
-	return [header, ...rows, footer];
+	// One screen line per line, whatever the terminal's width: the redraw moves the cursor up by line count.
+	const width = Math.max(40, (process.stdout.columns || 160) - 1);
+	return [header, ...rows, footer].map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
 }
 
 let lastLines = 0;

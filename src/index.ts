@@ -37,6 +37,7 @@ export {
 	InvalidOptionError,
 	LoopStateError,
 	PoolClosedError,
+	PoolQueueFullError,
 	ProtocolError,
 	RemoteError,
 	TaskAbortedError,

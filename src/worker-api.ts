@@ -1,10 +1,12 @@
-export type { Cloneable, MessagePayload, RestCallOptions } from './protocol/index.js';
 export type {
+	Cloneable,
+	MessagePayload,
 	RegisteredServices,
 	RemoteServices,
+	RestCallOptions,
 	ServiceMap,
 	TaskContext,
 	TaskDefinition,
 	TaskDiscord,
-} from './worker/define-task.js';
+} from './protocol/index.js';
 export { defineTask } from './worker/define-task.js';

@@ -1,12 +1,11 @@
 import { basename, extname } from 'node:path';
-import { InvalidOptionError } from '../protocol/index.js';
-import type { TaskDefinition } from '../worker/define-task.js';
+import type { TaskDefinition } from '../protocol/index.js';
+import { describeValue, InvalidOptionError } from '../protocol/index.js';
 import { inlineExecutor } from './executor.js';
 import { Loop } from './loop.js';
 import { type LoopOptions, resolveLoopOptions } from './loop-options.js';
 import { resolveSchedule } from './schedule.js';
-import type { TaskPool } from './task-pool.js';
-import { describeValue } from './validate.js';
+import type { TaskPool, TaskPoolOptions } from './task-pool.js';
 import {
 	checkWorkerLoopOptions,
 	resolveTaskModule,
@@ -82,11 +81,15 @@ export function loop(
 
 /** What the LoopController adds to a loop it creates. @internal */
 export interface LoopInternals {
-	/** Awaited before `beforeLoop` in every run. */
-	readonly gate?: () => Promise<unknown>;
+	/** Awaited before `beforeLoop` in every run, with the run's signal. */
+	readonly gate?: (signal: AbortSignal) => Promise<unknown>;
 	/** The pool a worker loop uses when its options name none. */
 	// biome-ignore lint/suspicious/noExplicitAny: any service map
 	readonly defaultPool?: () => TaskPool<any>;
+	/** What a dedicated loop's own pool inherits (the controller's services and worker environment). */
+	readonly dedicatedPoolOptions?: () => TaskPoolOptions;
+	/** Called with every pool a worker loop uses (the controller binds its client for `ctx.discord`). */
+	readonly configurePool?: (pool: TaskPool) => void;
 	/** Option names the caller handles itself. */
 	readonly extraKeys?: readonly string[];
 }
@@ -113,6 +116,10 @@ export function createLoop(
 		executor = new WorkerExecutor(
 			{ moduleUrl, exportName: options.exportName ?? 'default' },
 			pool ? { ...options, pool } : options,
+			{
+				...(internals.dedicatedPoolOptions ? { dedicatedPoolOptions: internals.dedicatedPoolOptions } : {}),
+				...(internals.configurePool ? { configurePool: internals.configurePool } : {}),
+			},
 		);
 		const file = basename(new URL(moduleUrl).pathname);
 		defaultName = file.slice(0, file.length - extname(file).length) || `loop-${++anonymousLoops}`;

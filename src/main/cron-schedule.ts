@@ -1,7 +1,6 @@
 import { Cron, type CronOptions } from 'croner';
-import { ErrorCode, InvalidOptionError } from '../protocol/index.js';
+import { describeValue, ErrorCode, InvalidOptionError } from '../protocol/index.js';
 import { assertTimeZone, timeZoneOffsetMs } from './time-of-day.js';
-import { describeValue } from './validate.js';
 
 /** A validated cron pattern in a zone: computes fire times, holds no timers. Produced by {@link parseCron}. */
 export interface CronSchedule {

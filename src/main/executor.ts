@@ -5,8 +5,15 @@ export interface Invocation<Args extends readonly unknown[]> {
 	/** The loop's `currentLoop` for this iteration (0-based). */
 	readonly iteration: number;
 	readonly loopName: string;
-	/** Aborts when the loop is cancelled. */
+	/** Aborts when the loop is cancelled (the reason is a `TaskAbortedError`). */
 	readonly signal: AbortSignal;
+	/**
+	 * The instant (ms since the epoch) this iteration was scheduled for. With the loop's name it identifies the
+	 * iteration across processes: an executor that hands work to other hosts can use it as an idempotency key.
+	 */
+	readonly target: number;
+	/** Whether this is a retry of a failed attempt at the same target. */
+	readonly retry: boolean;
 }
 
 /**

@@ -1,7 +1,9 @@
+import type { ServiceMap } from '../protocol/index.js';
 import {
 	type Cloneable,
 	DiscordAccessError,
 	describeUncloneable,
+	describeValue,
 	ErrorCode,
 	type HostApi,
 	type HostResult,
@@ -10,7 +12,6 @@ import {
 	type RestMethod,
 	serializeError,
 } from '../protocol/index.js';
-import type { ServiceMap } from '../worker/define-task.js';
 
 /** What a loop's tasks may do on Discord; anything else is refused. */
 export interface DiscordAllowlist {
@@ -45,6 +46,29 @@ function ok(value: unknown, what: string): HostResult {
 		};
 	}
 	return { ok: true, value: value as Cloneable };
+}
+
+/**
+ * Whether a route is a plain path: no `.`/`..` segments (also percent-encoded) and no encoded slashes. URL parsing
+ * in the REST client would resolve them, so `/channels/1/../../guilds/2/bans` could otherwise escape an allowlist
+ * entry like `GET /channels/1/*`.
+ * @internal
+ */
+export function isPlainRoute(route: string): boolean {
+	const path = route.split('?')[0] ?? '';
+	if (!path.startsWith('/') || path.includes('\\') || path.includes('//')) return false;
+	return path
+		.split('/')
+		.slice(1)
+		.every((segment) => {
+			let decoded: string;
+			try {
+				decoded = decodeURIComponent(segment);
+			} catch {
+				return false;
+			}
+			return decoded !== '.' && decoded !== '..' && !decoded.includes('/') && !decoded.includes('\\');
+		});
 }
 
 /** Compiles `'GET /channels/:id/messages'` into a matcher of method + route. */
@@ -99,19 +123,31 @@ export function createHostApi(options: {
 			return { ok: false, error: serializeError(error) };
 		}
 	};
-	const bridge = (scope: InvocationScope | undefined): DiscordBridge => {
+	const bridge = (scope: InvocationScope): DiscordBridge => {
 		const discord = options.discord();
 		if (!discord) {
 			throw new DiscordAccessError(
-				`Loop '${scope?.loopName ?? '?'}' used ctx.discord, but its pool is not bound to a discord.js client: create the loop through a LoopController({ client })`,
+				`Loop '${scope.loopName}' used ctx.discord, but its pool is not bound to a discord.js client: create the loop through a LoopController({ client })`,
 				{ code: ErrorCode.DiscordUnavailable },
 			);
 		}
 		return discord;
 	};
+	/** The caller's scope; a call from an iteration that has ended (a task's leftover timer) is refused. */
+	const scopeOf = (invocationId: number): InvocationScope => {
+		const scope = options.scope(invocationId);
+		if (!scope) {
+			throw new DiscordAccessError(
+				`A task called the main thread after its iteration (invocation ${invocationId}) had ended: calls must finish before the task returns`,
+				{ code: ErrorCode.DiscordAccessDenied },
+			);
+		}
+		return scope;
+	};
 	return {
-		callService: (_invocationId, name, args) =>
+		callService: (invocationId, name, args) =>
 			guard(async () => {
+				scopeOf(invocationId);
 				const service = Object.hasOwn(options.services, name) ? options.services[name] : undefined;
 				if (!service) {
 					const known = Object.keys(options.services);
@@ -124,10 +160,10 @@ export function createHostApi(options: {
 			}),
 		sendMessage: (invocationId, channelId, payload) =>
 			guard(async () => {
-				const scope = options.scope(invocationId);
-				if (!isChannelAllowed(scope?.allowlist, channelId)) {
+				const scope = scopeOf(invocationId);
+				if (!isChannelAllowed(scope.allowlist, channelId)) {
 					throw new DiscordAccessError(
-						`Loop '${scope?.loopName ?? '?'}' may not send to channel ${channelId}: it is not in the loop's discord.channels allowlist`,
+						`Loop '${scope.loopName}' may not send to channel ${channelId}: it is not in the loop's discord.channels allowlist`,
 						{ code: ErrorCode.DiscordAccessDenied },
 					);
 				}
@@ -135,15 +171,16 @@ export function createHostApi(options: {
 			}),
 		rest: (invocationId, method, route, restOptions) =>
 			guard(async () => {
-				const scope = options.scope(invocationId);
-				if (typeof route !== 'string' || !route.startsWith('/')) {
-					throw new DiscordAccessError(`A REST route must be a string starting with '/', got ${String(route)}`, {
-						code: ErrorCode.DiscordAccessDenied,
-					});
-				}
-				if (!isRouteAllowed(scope?.allowlist, method, route)) {
+				const scope = scopeOf(invocationId);
+				if (typeof route !== 'string' || !isPlainRoute(route)) {
 					throw new DiscordAccessError(
-						`Loop '${scope?.loopName ?? '?'}' may not call ${method.toUpperCase()} ${route}: it is not in the loop's discord.routes allowlist`,
+						`A REST route must be a path starting with '/' without '.', '..' or empty segments, got ${describeValue(route)}`,
+						{ code: ErrorCode.DiscordAccessDenied },
+					);
+				}
+				if (!isRouteAllowed(scope.allowlist, method, route)) {
+					throw new DiscordAccessError(
+						`Loop '${scope.loopName}' may not call ${method.toUpperCase()} ${route}: it is not in the loop's discord.routes allowlist`,
 						{ code: ErrorCode.DiscordAccessDenied },
 					);
 				}

@@ -1,8 +1,10 @@
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import type { Client } from 'discord.js';
+import type { ServiceMap } from '../protocol/index.js';
 import {
 	type Cloneable,
 	DiscordAccessError,
+	describeValue,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
@@ -11,16 +13,14 @@ import {
 	type RestMethod,
 	WorkerCrashedError,
 } from '../protocol/index.js';
-import type { ServiceMap } from '../worker/define-task.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
 import type { DiscordBridge } from './host-api-impl.js';
-import { type Loop, LoopState } from './loop.js';
+import { type Loop, type LoopEventMap, LoopState } from './loop.js';
 import type { LoopOptions } from './loop-options.js';
 import type { ScheduleOptions } from './schedule.js';
 import { assertTaskPoolOptions, TaskPool, type TaskPoolOptions } from './task-pool.js';
 import { formatTimeOfDay } from './time-of-day.js';
-import { describeValue } from './validate.js';
 import type { WorkerLoopOptions } from './worker-executor.js';
 
 /** Options of {@link LoopController}. */
@@ -77,6 +77,8 @@ interface Stats {
 	lastError: LoopStatus['lastError'];
 	worker: boolean;
 	promise: Promise<void> | undefined;
+	/** Removes the controller's listeners from the loop. */
+	untrack: () => void;
 }
 
 type AnyLoop = Loop<readonly unknown[]>;
@@ -92,6 +94,33 @@ function errorSummary(error: unknown): LoopStatus['lastError'] {
 			: { name: error.name, message: error.message };
 	}
 	return { name: typeof error, message: String(error) };
+}
+
+/**
+ * Resolves when the client is ready (at once if it is), or when `signal` aborts; never leaves a listener behind.
+ * Only `clientReady` is awaited: a client 'error' while connecting is the gateway's business, not the loop's.
+ */
+function whenReady(client: Client, signal: AbortSignal): Promise<void> {
+	if (client.isReady() || signal.aborted) return Promise.resolve();
+	return new Promise((resolve) => {
+		const onReady = () => {
+			signal.removeEventListener('abort', onAbort);
+			resolve();
+		};
+		const onAbort = () => {
+			client.off('clientReady', onReady);
+			resolve();
+		};
+		client.once('clientReady', onReady);
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+}
+
+/** Waits for `promise`, at most `ms`. */
+async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+	clearTimeout(timer);
 }
 
 /** Resolves once the loop has no run in progress. */
@@ -204,11 +233,21 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		if (options.pool instanceof TaskPool) this.#adoptPool(options.pool);
 		else if (options.pool !== undefined) assertTaskPoolOptions(options.pool); // validated now, created on first use
 		if (options.closeOnClientDestroy && client) {
-			// discord.js has no 'destroy' event: wrap destroy() so close() runs first.
+			// discord.js has no 'destroy' event: wrap destroy() so close() runs first. discord.js itself calls
+			// destroy() when login() fails; the loops are closed only for a client that has been ready, so a bot
+			// can log in again after a failed attempt.
 			const destroy = client.destroy.bind(client);
+			let wasReady = client.isReady();
+			client.once('clientReady', () => {
+				wasReady = true;
+			});
 			client.destroy = async () => {
-				await this.close();
-				await destroy();
+				try {
+					if (wasReady) await this.close();
+				} finally {
+					if (wasReady) client.destroy = destroy;
+					await destroy();
+				}
 			};
 		}
 	}
@@ -218,6 +257,19 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		if (this.#pool) return this.#pool;
 		const option = this.#poolOption;
 		return this.#adoptPool(new TaskPool<S>(option instanceof TaskPool ? {} : (option ?? {})));
+	}
+
+	/** What a dedicated worker loop's own pool inherits from the controller's pool options. */
+	#dedicatedPoolOptions(): TaskPoolOptions {
+		const option = this.#poolOption;
+		if (option === undefined || option instanceof TaskPool) return {};
+		const { services, env, scrubEnv, execArgv } = option;
+		return {
+			...(services === undefined ? {} : { services }),
+			...(env === undefined ? {} : { env }),
+			...(scrubEnv === undefined ? {} : { scrubEnv }),
+			...(execArgv === undefined ? {} : { execArgv }),
+		};
 	}
 
 	#adoptPool(pool: TaskPool<S>): TaskPool<S> {
@@ -262,9 +314,11 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		const loop = createLoop(options, body, {
 			extraKeys: ['waitUntilReady'],
 			defaultPool: () => this.pool,
-			...(options.waitUntilReady && client
-				? { gate: async () => (client.isReady() ? undefined : await once(client, 'clientReady')) }
-				: {}),
+			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
+			configurePool: (pool) => {
+				if (client) pool.bindDiscord(clientBridge(client));
+			},
+			...(options.waitUntilReady && client ? { gate: (signal: AbortSignal) => whenReady(client, signal) } : {}),
 		});
 		if (this.#loops.has(loop.name)) {
 			throw new LoopStateError(
@@ -287,30 +341,38 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			lastError: null,
 			worker,
 			promise: undefined,
+			untrack: () => {},
 		};
 		this.#stats.set(loop, stats);
-		loop.on('loopStarted', () => this.emit('loopStarted', loop));
-		loop.on('iterationStarted', (info) => this.emit('iterationStarted', loop, info));
-		loop.on('iterationCompleted', (info) => {
-			stats.runs += 1;
-			stats.lastDurationMs = info.durationMs;
-			stats.lastRunAt = Date.now();
-			this.emit('iterationCompleted', loop, info);
-		});
-		loop.on('iterationFailed', (info) => {
-			stats.failures += 1;
-			stats.lastDurationMs = info.durationMs;
-			stats.lastRunAt = Date.now();
-			stats.lastError = errorSummary(info.error);
-			if (info.willRetry) stats.retries += 1;
-			if (info.error instanceof WorkerCrashedError) this.emit('workerCrashed', loop, info.error);
-			this.emit('iterationFailed', loop, info);
-		});
-		loop.on('reconnecting', (info) => this.emit('reconnecting', loop, info));
-		loop.on('loopStopped', (info) => {
-			if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
-			this.emit('loopStopped', loop, info);
-		});
+		const listeners: { [E in keyof LoopEventMap]: (...args: LoopEventMap[E]) => void } = {
+			loopStarted: () => this.emit('loopStarted', loop),
+			iterationStarted: (info) => this.emit('iterationStarted', loop, info),
+			iterationCompleted: (info) => {
+				stats.runs += 1;
+				stats.lastDurationMs = info.durationMs;
+				stats.lastRunAt = Date.now();
+				this.emit('iterationCompleted', loop, info);
+			},
+			iterationFailed: (info) => {
+				stats.failures += 1;
+				stats.lastDurationMs = info.durationMs;
+				stats.lastRunAt = Date.now();
+				stats.lastError = errorSummary(info.error);
+				if (info.willRetry) stats.retries += 1;
+				if (info.error instanceof WorkerCrashedError) this.emit('workerCrashed', loop, info.error);
+				this.emit('iterationFailed', loop, info);
+			},
+			reconnecting: (info) => this.emit('reconnecting', loop, info),
+			loopStopped: (info) => {
+				if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
+				this.emit('loopStopped', loop, info);
+			},
+		};
+		const events = Object.keys(listeners) as (keyof LoopEventMap)[];
+		for (const event of events) loop.on(event, listeners[event] as never);
+		stats.untrack = () => {
+			for (const event of events) loop.off(event, listeners[event] as never);
+		};
 	}
 
 	/** The loop with this name, if any. */
@@ -330,11 +392,15 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 				code: ErrorCode.LoopAlreadyRunning,
 			});
 		}
+		this.#stats.get(loop)?.untrack();
 		this.#stats.delete(loop);
 		return this.#loops.delete(name);
 	}
 
 	#require(name: string): AnyLoop {
+		if (this.#closing !== undefined) {
+			throw new LoopStateError('This LoopController is closed', { code: ErrorCode.ControllerClosed });
+		}
 		const loop = this.#loops.get(name);
 		if (!loop) {
 			throw new LoopStateError(
@@ -413,13 +479,10 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			if (loop.state === LoopState.Running) loop.stop();
 			else loop.cancel();
 		}
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		const deadline = new Promise<void>((resolve) => {
-			timer = setTimeout(resolve, timeoutMs);
-		});
-		await Promise.race([Promise.all(loops.map(whenStopped)), deadline]);
-		clearTimeout(timer);
-		await Promise.all(loops.map((loop) => loop[Symbol.asyncDispose]()));
+		await withDeadline(Promise.all(loops.map(whenStopped)), timeoutMs);
+		// Cancel what is still running (its workers are terminated after the pool's grace period). A hook that
+		// never settles must not hold the shutdown forever: the wait is bounded again.
+		await withDeadline(Promise.all(loops.map((loop) => loop[Symbol.asyncDispose]())), timeoutMs);
 		await this.#pool?.close();
 	}
 

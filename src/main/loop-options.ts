@@ -1,8 +1,7 @@
-import { InvalidOptionError } from '../protocol/index.js';
+import { describeValue, InvalidOptionError } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { MissedIterations, type ScheduleOptions } from './schedule.js';
-import { describeValue } from './validate.js';
 
 /** Where a loop writes its retry warnings and (through the default error hook) its unhandled errors. */
 export interface LoopLogger {

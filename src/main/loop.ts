@@ -1,4 +1,4 @@
-import { ErrorCode, InvalidOptionError, LoopStateError } from '../protocol/index.js';
+import { ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
 import type { Executor } from './executor.js';
@@ -62,6 +62,7 @@ export interface LoopEventMap {
 	loopStopped: [info: { readonly reason: LoopEndReason; readonly error?: unknown }];
 }
 
+/** What the run's internal waits reject with once it is cancelled (never seen outside this file). */
 const CANCELLED = Symbol('discord-tasks.cancelled');
 const REARM = Symbol('discord-tasks.rearm');
 
@@ -73,6 +74,8 @@ interface Run<Args> {
 	cancelRequested: boolean;
 	ending: boolean;
 	done: boolean;
+	/** Rejecters of the awaits `#guard` is watching; `cancel()` calls them. */
+	readonly guards: Set<() => void>;
 }
 
 interface PendingStart<Args> {
@@ -119,7 +122,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	#afterLoop: LoopHook | undefined;
 	#onError: LoopErrorHook<Loop<Args>> | undefined;
 	#listeners: Map<keyof LoopEventMap, Set<(...args: never[]) => void>> | undefined;
-	readonly #gate: (() => Promise<unknown>) | undefined;
+	readonly #gate: ((signal: AbortSignal) => Promise<unknown>) | undefined;
 
 	#run: Run<Args> | undefined;
 	#pending: PendingStart<Args> | undefined;
@@ -135,6 +138,8 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	#jitter = 0;
 	#lastAttemptFailed = false;
 	#sleep: { readonly controller: AbortController; readonly rearmable: boolean } | undefined;
+	/** The controller `#sleepUntilNext` reuses until a re-arm or a cancel aborts it. */
+	#sleepController: AbortController | undefined;
 
 	/** @internal Use {@link loop}. */
 	constructor(options: {
@@ -145,8 +150,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		readonly beforeLoop?: LoopHook | undefined;
 		readonly afterLoop?: LoopHook | undefined;
 		readonly onError?: LoopErrorHook<Loop<Args>> | undefined;
-		/** Awaited before `beforeLoop` in every run, cancellable like it (the controller's `waitUntilReady`). */
-		readonly gate?: (() => Promise<unknown>) | undefined;
+		/**
+		 * Awaited before `beforeLoop` in every run, cancellable like it (the controller's `waitUntilReady`); it gets
+		 * the run's signal so it can drop its listeners when the run is cancelled.
+		 */
+		readonly gate?: ((signal: AbortSignal) => Promise<unknown>) | undefined;
 	}) {
 		const { resolved } = options;
 		this.#schedule = options.schedule;
@@ -364,7 +372,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		const run = this.#run;
 		if (!run || run.done || run.cancelRequested) return;
 		run.cancelRequested = true;
-		run.controller.abort(CANCELLED);
+		// An Error as the reason, so `fetch(url, { signal: loop.signal })` and friends reject with something readable.
+		run.controller.abort(new TaskAbortedError(`Loop '${this.name}' was cancelled`));
+		// After the signal's own listeners (an executor's, a body's fetch), as a listener added by #guard would run.
+		for (const reject of run.guards) reject();
+		run.guards.clear();
 		this.#sleep?.controller.abort(CANCELLED);
 	}
 
@@ -383,6 +395,8 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	/** Cancels the loop and waits for the run (and any queued one) to end. */
 	async [Symbol.asyncDispose](): Promise<void> {
+		// A queued start (restart) will not happen: settle its promise as a run that ended at once.
+		this.#pending?.resolve(Promise.resolve());
 		this.#pending = undefined;
 		this.cancel();
 		await this.#run?.promise.catch(() => {});
@@ -421,7 +435,13 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	// ---- the run ------------------------------------------------------------------------------------------
 
 	#launch(args: Args): Promise<void> {
+		// Before anything is assigned: an executor that cannot start leaves the loop idle, not stuck "running".
+		this.#executor.acquire?.();
 		this.#failed = false;
+		// A run that ended before its first iteration (cancelled or failed in beforeLoop) skipped the cleanup that
+		// resets these; a new run never inherits a stale stop request.
+		this.#stopRequested = false;
+		this.#currentLoop = 0;
 		const run: Run<Args> = {
 			args,
 			controller: new AbortController(),
@@ -429,9 +449,9 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			cancelRequested: false,
 			ending: false,
 			done: false,
+			guards: new Set(),
 		};
 		this.#run = run;
-		this.#executor.acquire?.();
 		run.promise = handled(this.#execute(run));
 		return run.promise;
 	}
@@ -443,21 +463,22 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 * when the value settles (a `Promise.race` against one long-lived promise would pile up reactions forever).
 	 */
 	#guard<T>(run: Run<Args>, value: T | PromiseLike<T>): Promise<T> {
-		const signal = run.controller.signal;
+		// A set on the run rather than an 'abort' listener per await: adding and removing EventTarget listeners
+		// twice per iteration was a measurable share of a loop's main-thread cost (bench/accuracy.mjs).
 		return new Promise<T>((resolve, reject) => {
 			const onAbort = () => reject(CANCELLED);
 			Promise.resolve(value).then(
 				(result) => {
-					signal.removeEventListener('abort', onAbort);
+					run.guards.delete(onAbort);
 					resolve(result);
 				},
 				(error: unknown) => {
-					signal.removeEventListener('abort', onAbort);
+					run.guards.delete(onAbort);
 					reject(error);
 				},
 			);
-			if (signal.aborted) queueMicrotask(onAbort);
-			else signal.addEventListener('abort', onAbort, { once: true });
+			if (run.controller.signal.aborted) queueMicrotask(onAbort);
+			else run.guards.add(onAbort);
 		});
 	}
 
@@ -479,7 +500,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	async #sleepUntilNext(run: Run<Args>): Promise<void> {
 		this.#state = LoopState.Waiting;
 		for (;;) {
-			const controller = new AbortController();
+			// One controller serves every sleep until a re-arm or a cancel aborts it: a new AbortController per sleep
+			// (with the listener the clock adds to it) cost about a third of an idle-bodied loop's main-thread time
+			// per iteration, in allocation and GC (bench/accuracy.mjs). The system clock removes its listener when a
+			// sleep ends, so nothing accumulates on the reused signal.
+			let controller = this.#sleepController;
+			if (!controller || controller.signal.aborted) {
+				controller = new AbortController();
+				this.#sleepController = controller;
+			}
 			if (run.controller.signal.aborted) controller.abort(CANCELLED);
 			this.#sleep = { controller, rearmable: true };
 			try {
@@ -539,7 +568,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#emit('loopStarted');
 		const backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
 		try {
-			if (this.#gate) await this.#guard(run, this.#gate());
+			if (this.#gate) await this.#guard(run, this.#gate(run.controller.signal));
 			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
 			this.#lastAttemptFailed = false;
 			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
@@ -595,7 +624,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			const explicit = isExplicit(this.#schedule);
 			if (explicit && this.#next === null) return 'completed'; // a cron pattern with no future fire
 			// E4 deviation: a retry runs right after its backoff delay, not at the following slot (no double run).
-			if (explicit && !this.#lastAttemptFailed) await this.#sleepUntilNext(run);
+			if (explicit && !this.#lastAttemptFailed) {
+				await this.#sleepUntilNext(run);
+				// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
+				if (this.#next === null) return 'completed';
+			}
 			const now = this.#clock.now();
 			if (!this.#lastAttemptFailed) {
 				this.#last = this.#next ?? now;
@@ -611,11 +644,21 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			const retry = this.#lastAttemptFailed;
 			this.#state = LoopState.Running;
 			const startedAt = this.#clock.now();
-			this.#emit('iterationStarted', { iteration, target: new Date(this.#last ?? startedAt), retry });
+			const target = this.#last ?? startedAt;
+			this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+			// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
+			if (run.controller.signal.aborted) throw CANCELLED;
 			try {
 				const result = await this.#guard(
 					run,
-					this.#executor.execute({ args: run.args, iteration, loopName: this.name, signal: run.controller.signal }),
+					this.#executor.execute({
+						args: run.args,
+						iteration,
+						loopName: this.name,
+						signal: run.controller.signal,
+						target,
+						retry,
+					}),
 				);
 				this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
 			} catch (error) {

@@ -1,4 +1,10 @@
-import { remoteClassChain, TaskError, TaskTimeoutError, WorkerCrashedError } from '../protocol/index.js';
+import {
+	PoolQueueFullError,
+	remoteClassChain,
+	TaskError,
+	TaskTimeoutError,
+	WorkerCrashedError,
+} from '../protocol/index.js';
 
 /** Error codes of transient network failures (Node's socket errors and undici's connect/socket errors). */
 export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
@@ -100,7 +106,7 @@ export type ExceptionType = abstract new (...args: never[]) => Error;
 
 /**
  * The exception types a new Loop retries with backoff when `reconnect` is on: the Node and discord.js
- * equivalents of discord.py's default set (E1), plus worker crashes and task timeouts.
+ * equivalents of discord.py's default set (E1), plus worker crashes, task timeouts and a full pool queue.
  */
 export const DEFAULT_EXCEPTION_TYPES: readonly ExceptionType[] = Object.freeze([
 	RetryableNetworkError,
@@ -108,6 +114,7 @@ export const DEFAULT_EXCEPTION_TYPES: readonly ExceptionType[] = Object.freeze([
 	RetryableTimeoutError,
 	WorkerCrashedError,
 	TaskTimeoutError,
+	PoolQueueFullError,
 ]);
 
 /**

@@ -1,7 +1,6 @@
-import { InvalidOptionError } from '../protocol/index.js';
+import { describeValue, InvalidOptionError } from '../protocol/index.js';
 import { type CronSchedule, parseCron } from './cron-schedule.js';
 import { assertTimeZone, nextTimeOfDay, parseTimes, type TimeInput, type TimeOfDay } from './time-of-day.js';
-import { describeValue } from './validate.js';
 
 /** When a loop runs: discord.py's relative interval, its `time=` slots, or a cron pattern. */
 export type Schedule =

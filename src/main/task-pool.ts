@@ -2,15 +2,18 @@ import { availableParallelism } from 'node:os';
 import type { MessagePort, ResourceLimits } from 'node:worker_threads';
 import { expose, type Remote, releaseProxy, wrap } from 'comlink';
 import { Piscina } from 'piscina';
+import type { ServiceMap } from '../protocol/index.js';
 import {
 	type Cloneable,
 	DiscordTasksError,
+	describeValue,
 	deserializeError,
 	ErrorCode,
 	type HostApi,
 	InvalidOptionError,
 	type IterationOutcome,
 	PoolClosedError,
+	PoolQueueFullError,
 	PROTOCOL_VERSION,
 	ProtocolError,
 	portEndpoint,
@@ -24,10 +27,8 @@ import {
 	WorkerCrashedError,
 	type WorkerHello,
 } from '../protocol/index.js';
-import type { ServiceMap } from '../worker/define-task.js';
 import { type Clock, systemClock } from './clock.js';
 import { createHostApi, type DiscordBridge, type InvocationScope } from './host-api-impl.js';
-import { describeValue } from './validate.js';
 
 /** Options of {@link TaskPool}. */
 export interface TaskPoolOptions<S extends ServiceMap = ServiceMap> {
@@ -132,6 +133,38 @@ export function assertTaskPoolOptions(options: TaskPoolOptions): void {
 	assertNames(options.env, 'env');
 	assertNames(options.scrubEnv, 'scrubEnv');
 	assertNames(options.execArgv, 'execArgv');
+	const { resourceLimits, workerPath, clock } = options as Record<string, unknown>;
+	if (resourceLimits !== undefined) {
+		if (typeof resourceLimits !== 'object' || resourceLimits === null) {
+			throw new InvalidOptionError(
+				'resourceLimits',
+				`\`resourceLimits\` must be an object like { maxOldGenerationSizeMb: 64 }, got ${describeValue(resourceLimits)}`,
+			);
+		}
+		for (const [key, value] of Object.entries(resourceLimits)) {
+			if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+				throw new InvalidOptionError(
+					`resourceLimits.${key}`,
+					`\`resourceLimits.${key}\` must be a positive number, got ${describeValue(value)}`,
+				);
+			}
+		}
+	}
+	if (workerPath !== undefined && typeof workerPath !== 'string' && !(workerPath instanceof URL)) {
+		throw new InvalidOptionError(
+			'workerPath',
+			`\`workerPath\` must be a path or a URL, got ${describeValue(workerPath)}`,
+		);
+	}
+	if (
+		clock !== undefined &&
+		(typeof (clock as Clock | null)?.now !== 'function' || typeof (clock as Clock).sleep !== 'function')
+	) {
+		throw new InvalidOptionError(
+			'clock',
+			`\`clock\` must have now() and sleep(ms, signal) methods, got ${describeValue(clock)}`,
+		);
+	}
 	const services: unknown = options.services ?? {};
 	if (typeof services !== 'object' || services === null) {
 		throw new InvalidOptionError(
@@ -164,6 +197,9 @@ function workerEnv(options: TaskPoolOptions): Record<string, string> {
 
 const EXIT_CODE = /worker exited with code:? (-?\d+)/i;
 
+/** The signal of timers armed after their iteration settled: already aborted, so they never start. */
+const SETTLED_SIGNAL = AbortSignal.abort();
+
 /**
  * A pool of worker threads that runs loop bodies (task modules), over piscina. Each worker gets two persistent
  * comlink channels when it starts: one for the main thread's services and Discord access, one to cancel a running
@@ -193,6 +229,9 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #maxThreads: number;
 	readonly #clock: Clock;
 	#discord: DiscordBridge | undefined;
+	/** Iterations submitted and not settled yet, each as a promise that never rejects. */
+	readonly #inflight = new Set<Promise<void>>();
+	readonly #maxQueue: number;
 	#protocolError: ProtocolError | undefined;
 	#closed: Promise<void> | undefined;
 	static #invocationIds = 0;
@@ -204,6 +243,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const maxThreads = options.threads ?? Math.max(1, availableParallelism() - 1);
 		const minThreads = Math.min(options.minThreads ?? DEFAULT_TASK_POOL_OPTIONS.minThreads, maxThreads);
 		this.#maxThreads = maxThreads;
+		this.#maxQueue = options.maxQueue ?? DEFAULT_TASK_POOL_OPTIONS.maxQueue;
 		this.#graceMs = options.graceMs ?? DEFAULT_TASK_POOL_OPTIONS.graceMs;
 		this.#clock = options.clock ?? systemClock;
 		this.#hostApi = createHostApi({
@@ -217,7 +257,6 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			minThreads,
 			maxThreads,
 			idleTimeout: options.idleTimeoutMs ?? DEFAULT_TASK_POOL_OPTIONS.idleTimeoutMs,
-			maxQueue: options.maxQueue ?? DEFAULT_TASK_POOL_OPTIONS.maxQueue,
 			// One body per worker: an abortable task must own its worker, since aborting it terminates the thread.
 			concurrentTasksPerWorker: 1,
 			// piscina's Atomics.wait loop between tasks blocks the worker's event loop, which would stall the comlink
@@ -270,12 +309,47 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	 * aborts the body's `ctx.signal`, then terminates its worker after the grace period; `timeoutMs` does the same.
 	 * @internal
 	 */
-	async runIteration(request: RunIterationRequest, options: RunIterationOptions): Promise<Cloneable> {
-		if (this.#closed !== undefined) throw new PoolClosedError('The task pool is closed');
-		if (this.#protocolError) throw this.#protocolError;
+	runIteration(request: RunIterationRequest, options: RunIterationOptions): Promise<Cloneable> {
+		if (this.#closed !== undefined) return Promise.reject(new PoolClosedError('The task pool is closed'));
+		if (this.#protocolError) return Promise.reject(this.#protocolError);
+		if (options.signal.aborted) {
+			return Promise.reject(
+				new TaskAbortedError(`Loop '${request.loopName}' was cancelled before its iteration started`, {
+					cause: options.signal.reason,
+				}),
+			);
+		}
+		// piscina does not apply maxQueue to tasks that carry an abort signal (all of ours), so it is counted here.
+		if (this.#inflight.size >= this.#maxThreads + this.#maxQueue) {
+			return Promise.reject(
+				new PoolQueueFullError(
+					`The task pool is full: ${this.#inflight.size} iterations are running or waiting (threads ${this.#maxThreads} + maxQueue ${this.#maxQueue}); loop '${request.loopName}' will retry`,
+				),
+			);
+		}
+		const running = this.#run(request, options);
+		const settled = running.then(
+			() => {},
+			() => {},
+		);
+		this.#inflight.add(settled);
+		void settled.then(() => this.#inflight.delete(settled));
+		return running;
+	}
+
+	async #run(request: RunIterationRequest, options: RunIterationOptions): Promise<Cloneable> {
 		const { invocationId, loopName, iteration, timeoutMs } = request;
 		const kill = new AbortController();
-		const timers = new AbortController();
+		// Created only when a timer is armed (a timeout, or the grace period after a cancel): most iterations arm
+		// none, and an AbortController plus the DOMException that abort() makes cost more than the no-op run itself.
+		// Once the iteration has settled, a timer armed late (a timeout firing in the same turn) starts aborted.
+		let timers: AbortController | undefined;
+		let finished = false;
+		const timerSignal = () => {
+			if (finished) return SETTLED_SIGNAL;
+			timers ??= new AbortController();
+			return timers.signal;
+		};
 		let ended: 'timeout' | 'cancel' | undefined;
 		const escalate = (reason: 'timeout' | 'cancel') => {
 			if (ended) return;
@@ -284,7 +358,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 				// Every worker is told: the one running this invocation aborts ctx.signal, the others ignore the id.
 				channel.control.cancel(invocationId, reason).catch(() => {});
 			}
-			this.#clock.sleep(this.#graceMs, timers.signal).then(
+			this.#clock.sleep(this.#graceMs, timerSignal()).then(
 				() => kill.abort(reason),
 				() => {},
 			);
@@ -292,7 +366,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const onCancel = () => escalate('cancel');
 		options.signal.addEventListener('abort', onCancel, { once: true });
 		if (timeoutMs > 0) {
-			this.#clock.sleep(timeoutMs, timers.signal).then(
+			this.#clock.sleep(timeoutMs, timerSignal()).then(
 				() => escalate('timeout'),
 				() => {},
 			);
@@ -312,7 +386,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			const thrown = deserializeError(outcome.error);
 			if (ended === 'timeout') {
 				throw new TaskTimeoutError(
-					`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${timeoutMs} ms`,
+					`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${timeoutMs} ms (counted from its submission to the pool)`,
 					{
 						loopName,
 						iteration,
@@ -329,7 +403,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 				cause: thrown,
 			});
 		} finally {
-			timers.abort();
+			finished = true;
+			timers?.abort();
 			options.signal.removeEventListener('abort', onCancel);
 			this.#scopes.delete(invocationId);
 		}
@@ -348,7 +423,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const { loopName, iteration } = info;
 		if (info.ended === 'timeout') {
 			return new TaskTimeoutError(
-				`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${info.timeoutMs} ms; its worker was terminated`,
+				`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${info.timeoutMs} ms (counted from its submission to the pool) and was aborted; a body still running had its worker terminated`,
 				{ loopName, iteration, timeoutMs: info.timeoutMs, cause: error },
 			);
 		}
@@ -375,7 +450,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 				cause: error,
 			});
 		}
-		if (/queue is full|pool is closed/i.test(message)) {
+		if (/pool is closed/i.test(message)) {
 			return new PoolClosedError(`The task pool refused the iteration: ${message}`, { cause: error });
 		}
 		return new WorkerCrashedError(`The worker running loop '${loopName}' crashed: ${message}`, {
@@ -432,7 +507,11 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	 */
 	close(): Promise<void> {
 		this.#closed ??= (async () => {
-			await this.#piscina.close();
+			// Each in-flight iteration settles by itself (a body that never returns needs its loop's timeoutMs or a
+			// cancel, which terminate its worker). piscina's own close() would wait 30 s for a task whose worker it
+			// terminated, so the pool waits for its iterations and then destroys the workers itself.
+			await Promise.all(this.#inflight);
+			await this.#piscina.destroy();
 			for (const threadId of [...this.#channels.keys()]) this.#dropChannel(threadId);
 		})();
 		return this.#closed;

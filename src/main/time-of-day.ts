@@ -1,5 +1,4 @@
-import { ErrorCode, InvalidOptionError } from '../protocol/index.js';
-import { describeValue } from './validate.js';
+import { describeValue, ErrorCode, InvalidOptionError } from '../protocol/index.js';
 
 /**
  * A time of day given as an object. Unknown keys are refused, so a typo such as `minutes` fails loudly

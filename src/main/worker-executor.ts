@@ -5,8 +5,10 @@ import type { ResourceLimits } from 'node:worker_threads';
 import {
 	type Cloneable,
 	describeUncloneable,
+	describeValue,
 	ErrorCode,
 	InvalidOptionError,
+	LoopStateError,
 	PROTOCOL_VERSION,
 	TaskModuleError,
 	type TaskRef,
@@ -14,8 +16,7 @@ import {
 import { acquireDefaultPool, releaseDefaultPool } from './default-pool.js';
 import type { Executor, Invocation } from './executor.js';
 import type { DiscordAllowlist } from './host-api-impl.js';
-import { assertTaskPoolOptions, TaskPool } from './task-pool.js';
-import { describeValue } from './validate.js';
+import { assertTaskPoolOptions, TaskPool, type TaskPoolOptions } from './task-pool.js';
 
 /** How a worker loop's iterations are isolated from other loops. */
 export const Isolation = {
@@ -35,6 +36,7 @@ export interface WorkerLoopOptions {
 	/**
 	 * Abort an iteration after this many ms: `ctx.signal` aborts, and after the pool's grace period the worker is
 	 * terminated even if the body never yields. The loop sees a `TaskTimeoutError` (retried by default). 0 = none.
+	 * Counted from the iteration's submission to the pool: time spent waiting for a free worker counts.
 	 * @defaultValue 0
 	 */
 	readonly timeoutMs?: number;
@@ -141,6 +143,14 @@ export function checkWorkerLoopOptions(options: WorkerLoopOptions): void {
 	}
 }
 
+/** How an owner (the LoopController) shapes the pools a worker loop uses. @internal */
+export interface WorkerExecutorHooks {
+	/** Options a dedicated pool inherits. */
+	readonly dedicatedPoolOptions?: () => TaskPoolOptions;
+	/** Called with each pool the loop uses. */
+	readonly configurePool?: (pool: TaskPool) => void;
+}
+
 /**
  * The executor of worker loops: sends each iteration to a pool. It takes the default pool (or creates the loop's
  * dedicated one) when a run begins and gives it back when the run ends.
@@ -152,9 +162,13 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 	#pool: TaskPool | undefined;
 	#borrowed: 'default' | 'dedicated' | undefined;
 
-	constructor(task: TaskRef, options: WorkerLoopOptions) {
+	readonly #hooks: WorkerExecutorHooks;
+
+	constructor(task: TaskRef, options: WorkerLoopOptions, hooks: WorkerExecutorHooks = {}) {
 		this.#task = task;
 		this.#options = options;
+		this.#hooks = hooks;
+		if (options.pool) hooks.configurePool?.(options.pool);
 	}
 
 	/** The pool the current run uses (the given one, the default one, or the loop's own). */
@@ -179,6 +193,7 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 		if (this.#options.pool || this.#pool) return;
 		if (this.#options.isolation === Isolation.Dedicated) {
 			this.#pool = new TaskPool({
+				...this.#hooks.dedicatedPoolOptions?.(),
 				threads: 1,
 				...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
 				...(this.#options.graceMs === undefined ? {} : { graceMs: this.#options.graceMs }),
@@ -188,6 +203,7 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 			this.#pool = acquireDefaultPool();
 			this.#borrowed = 'default';
 		}
+		this.#hooks.configurePool?.(this.#pool);
 	}
 
 	async release(): Promise<void> {
@@ -201,7 +217,13 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 
 	execute(invocation: Invocation<Args>): Promise<unknown> {
 		const pool = this.pool;
-		if (!pool) return Promise.reject(new Error('WorkerExecutor.execute() called outside a run'));
+		if (!pool) {
+			return Promise.reject(
+				new LoopStateError(`Loop '${invocation.loopName}' ran an iteration outside a run`, {
+					code: ErrorCode.LoopNotFound,
+				}),
+			);
+		}
 		return pool.runIteration(
 			{
 				protocolVersion: PROTOCOL_VERSION,

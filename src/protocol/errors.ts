@@ -18,6 +18,7 @@ export const ErrorCode = {
 	WorkerCrashed: 'ERR_WORKER_CRASHED',
 	WorkerOutOfMemory: 'ERR_WORKER_OUT_OF_MEMORY',
 	PoolClosed: 'ERR_POOL_CLOSED',
+	PoolQueueFull: 'ERR_POOL_QUEUE_FULL',
 	ServiceNotFound: 'ERR_SERVICE_NOT_FOUND',
 	DiscordAccessDenied: 'ERR_DISCORD_ACCESS_DENIED',
 	DiscordUnavailable: 'ERR_DISCORD_UNAVAILABLE',
@@ -77,6 +78,7 @@ const kTaskAbortedError = brand('TaskAbortedError');
 const kTaskModuleError = brand('TaskModuleError');
 const kWorkerCrashedError = brand('WorkerCrashedError');
 const kPoolClosedError = brand('PoolClosedError');
+const kPoolQueueFullError = brand('PoolQueueFullError');
 const kDiscordAccessError = brand('DiscordAccessError');
 const kProtocolError = brand('ProtocolError');
 const kRemoteError = brand('RemoteError');
@@ -265,6 +267,20 @@ export class PoolClosedError extends DiscordTasksError {
 	}
 	static override [Symbol.hasInstance](value: unknown): boolean {
 		return hasBrand(value, kPoolClosedError);
+	}
+}
+
+/** A pool has as many iterations running and waiting as `threads + maxQueue` allow; retried by default. */
+export class PoolQueueFullError extends DiscordTasksError {
+	override readonly name = 'PoolQueueFullError';
+	constructor(message: string, options: { cause?: unknown } = {}) {
+		super(message, { code: ErrorCode.PoolQueueFull, cause: options.cause });
+	}
+	get [kPoolQueueFullError](): true {
+		return true;
+	}
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		return hasBrand(value, kPoolQueueFullError);
 	}
 }
 
@@ -467,6 +483,7 @@ const REGISTRY: Readonly<Record<ErrorCode, ErrorFactory>> = {
 			cause,
 		}),
 	ERR_POOL_CLOSED: (s, cause) => new PoolClosedError(s.message, { cause }),
+	ERR_POOL_QUEUE_FULL: (s, cause) => new PoolQueueFullError(s.message, { cause }),
 	ERR_SERVICE_NOT_FOUND: (s, cause) => new DiscordAccessError(s.message, { code: ErrorCode.ServiceNotFound, cause }),
 	ERR_DISCORD_ACCESS_DENIED: (s, cause) =>
 		new DiscordAccessError(s.message, { code: ErrorCode.DiscordAccessDenied, cause }),

@@ -1,5 +1,6 @@
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
+export { describeValue } from './describe-value.js';
 export { portEndpoint } from './endpoint.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
@@ -11,6 +12,7 @@ export {
 	LoopStateError,
 	MAX_CAUSE_DEPTH,
 	PoolClosedError,
+	PoolQueueFullError,
 	ProtocolError,
 	REGISTERED_CODES,
 	RemoteError,
@@ -25,6 +27,15 @@ export {
 export type { HostApi, HostResult, MessagePayload, RestCallOptions } from './host-api.js';
 export { RestMethod } from './host-api.js';
 export type { TaskControl } from './task-control.js';
+export type {
+	RegisteredServices,
+	RemoteServices,
+	ServiceMap,
+	TaskContext,
+	TaskDefinition,
+	TaskDiscord,
+} from './task-definition.js';
+export { isTaskDefinition, kTask } from './task-definition.js';
 export type {
 	InspectTaskOutcome,
 	InspectTaskRequest,

@@ -1,5 +1,4 @@
-import { describeValue } from '../main/validate.js';
-import { ErrorCode, InvalidOptionError } from '../protocol/index.js';
+import { describeValue, ErrorCode, InvalidOptionError } from '../protocol/index.js';
 
 /**
  * Builds the error thrown for a bad constructor option or method argument of the loopback gateway, in the house

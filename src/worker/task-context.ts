@@ -7,8 +7,10 @@ import {
 	type MessagePayload,
 	type RestCallOptions,
 	RestMethod,
+	type ServiceMap,
+	type TaskContext,
+	type TaskDiscord,
 } from '../protocol/index.js';
-import type { ServiceMap, TaskContext, TaskDiscord } from './define-task.js';
 
 /** Unwraps a {@link HostResult}: the value, or the main-side error rebuilt with its class. */
 async function unwrap(result: Promise<HostResult>): Promise<Cloneable> {

@@ -1,5 +1,11 @@
-import { ErrorCode, TaskModuleError, type TaskRef } from '../protocol/index.js';
-import { isTaskDefinition, type ServiceMap, type TaskDefinition } from './define-task.js';
+import {
+	ErrorCode,
+	isTaskDefinition,
+	type ServiceMap,
+	type TaskDefinition,
+	TaskModuleError,
+	type TaskRef,
+} from '../protocol/index.js';
 
 type AnyTask = TaskDefinition<unknown[], unknown, ServiceMap>;
 

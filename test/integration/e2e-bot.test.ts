@@ -237,6 +237,35 @@ describe('token isolation', () => {
 	});
 });
 
+describe('LoopController loops with their own worker', () => {
+	test("a dedicated loop reaches Discord through the controller's client", async () => {
+		const { gateway, tasks } = await bot();
+		tasks.loop(
+			{ name: 'own', count: 1, isolation: 'dedicated', discord: { channels: [gateway.channelId] } },
+			fixture('post-iteration.mjs'),
+		);
+		await tasks.start('own', gateway.channelId, 'dedicated');
+		expect(contents(gateway)).toEqual(['dedicated 0']);
+	});
+});
+
+describe('waitUntilReady', () => {
+	test('a run cancelled while waiting for clientReady leaves no listener on the client', async () => {
+		const { gateway, client, tasks } = await bot({}, false);
+		const before = client.listenerCount('clientReady');
+		tasks.loop({ name: 'waiting', seconds: 1, waitUntilReady: true }, () => {});
+		for (let i = 0; i < 5; i++) {
+			const run = tasks.start('waiting');
+			await delay(20);
+			expect(client.listenerCount('clientReady')).toBe(before + 1);
+			tasks.cancel('waiting');
+			await run;
+		}
+		expect(client.listenerCount('clientReady')).toBe(before);
+		expect(gateway.sentMessages).toHaveLength(0);
+	});
+});
+
 describe('LoopController#close', () => {
 	test('ends sleeping loops at once, lets a running iteration finish, and closes the pool', async () => {
 		const { tasks } = await bot();
@@ -255,5 +284,7 @@ describe('LoopController#close', () => {
 		expect(tasks.pool.closed).toBe(true);
 		expect(tasks.status().map((s) => s.running)).toEqual([false, false]);
 		expect(() => tasks.loop({ name: 'late' }, () => {})).toThrow(/closed/);
+		expect(() => tasks.start('sleeper')).toThrow(/closed/);
+		expect(() => tasks.changeInterval('sleeper', { minutes: 1 })).toThrow(/closed/);
 	});
 });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, type LoopEventMap, RetryableTimeoutError, type TaskPool, TaskTimeoutError } from 'discord-tasks';
+import { ErrorCode, type LoopEventMap, RetryableTimeoutError, TaskPool, TaskTimeoutError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
 import { useWorkerLoops } from '../helpers/worker-loops.js';
 
@@ -118,5 +118,36 @@ describe('worker loop: cancel() and stop()', () => {
 			expect.objectContaining({ iteration: 0, result: { threadId: expect.any(Number) } }),
 		);
 		expect(stopped).toHaveBeenCalledExactlyOnceWith({ reason: 'stopped' });
+	});
+});
+
+describe('TaskPool limits and shutdown', () => {
+	test('maxQueue: past threads + maxQueue iterations, a loop gets PoolQueueFullError and retries it', async () => {
+		const pool = testPool({ maxQueue: 0 });
+		const busy = workerLoop({ count: 1, pool }, 'spin.mjs');
+		const crowded = workerLoop({ count: 1, pool }, 'spin.mjs');
+		const failures: unknown[] = [];
+		crowded.on('iterationFailed', ({ error, willRetry }) => failures.push({ error, willRetry }));
+		const busyRun = busy.start('burn', 300);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await crowded.start('burn', 1);
+		await busyRun;
+		expect(failures.length).toBeGreaterThanOrEqual(1);
+		expect(failures[0]).toMatchObject({
+			error: { name: 'PoolQueueFullError', code: ErrorCode.PoolQueueFull },
+			willRetry: true,
+		});
+	});
+
+	test('close() returns promptly after a cancelled body that never yields is terminated', async () => {
+		const pool = new TaskPool({ threads: 1, graceMs: 100 });
+		const spinning = workerLoop({ pool }, 'spin.mjs');
+		const run = spinning.start('forever');
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		spinning.cancel();
+		const started = performance.now();
+		await Promise.all([run, pool.close()]);
+		expect(performance.now() - started).toBeLessThan(5000);
+		expect(pool.closed).toBe(true);
 	});
 });

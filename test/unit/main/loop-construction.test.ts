@@ -326,7 +326,7 @@ describe('a new Loop', () => {
 	test('C17: starts with the default exception types, in order', () => {
 		const created = loop({}, noop);
 		expect(created.exceptionTypes).toEqual([...DEFAULT_EXCEPTION_TYPES]);
-		expect(created.exceptionTypes).toHaveLength(5);
+		expect(created.exceptionTypes).toHaveLength(6);
 	});
 });
 

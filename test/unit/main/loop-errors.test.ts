@@ -7,6 +7,7 @@ import {
 	type Loop,
 	type LoopEventMap,
 	loop,
+	PoolQueueFullError,
 	RetryableDiscordError,
 	RetryableNetworkError,
 	RetryableTimeoutError,
@@ -75,13 +76,14 @@ async function firstFailure(error: unknown, options: { reconnect?: boolean } = {
 }
 
 describe('the default exception types', () => {
-	test('E1: are the network, Discord and timeout matchers plus worker crashes and task timeouts, in order', () => {
+	test('E1: are the network, Discord and timeout matchers plus worker crashes, task timeouts and a full pool, in order', () => {
 		expect(DEFAULT_EXCEPTION_TYPES).toEqual([
 			RetryableNetworkError,
 			RetryableDiscordError,
 			RetryableTimeoutError,
 			WorkerCrashedError,
 			TaskTimeoutError,
+			PoolQueueFullError,
 		]);
 		expect(Object.isFrozen(DEFAULT_EXCEPTION_TYPES)).toBe(true);
 	});

@@ -2,6 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { expose, releaseProxy, wrap } from 'comlink';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createHostApi, type DiscordBridge, type InvocationScope } from '../../../src/main/host-api-impl.js';
+import type { ServiceMap } from '../../../src/protocol/index.js';
 import {
 	type Cloneable,
 	ErrorCode,
@@ -12,7 +13,6 @@ import {
 	type RunIterationRequest,
 	type TaskControl,
 } from '../../../src/protocol/index.js';
-import type { ServiceMap } from '../../../src/worker/define-task.js';
 import { TaskHost } from '../../../src/worker/task-host.js';
 import { useCleanups } from '../../helpers/cleanup.js';
 
@@ -34,12 +34,19 @@ class LimitError extends Error {
  * A TaskHost wired as the worker entry wires it, within this thread: its HostApi is the real main-side one, exposed
  * on one end of a MessageChannel, and its control API is exposed on another and called through comlink.
  */
-function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } = {}) {
+function createHost(options: { services?: ServiceMap; discord?: DiscordBridge; endedScopes?: boolean } = {}) {
 	const scopes = new Map<number, InvocationScope>();
+	// The pool registers a scope per running iteration; here every unknown id is a running iteration of 'test',
+	// unless the test is about calls from an iteration that has ended.
+	const running: InvocationScope = { loopName: 'test', iteration: 0, allowlist: undefined };
 	const hostChannel = new MessageChannel();
 	const controlChannel = new MessageChannel();
 	expose(
-		createHostApi({ services: options.services ?? {}, scope: (id) => scopes.get(id), discord: () => options.discord }),
+		createHostApi({
+			services: options.services ?? {},
+			scope: (id) => scopes.get(id) ?? (options.endedScopes ? undefined : running),
+			discord: () => options.discord,
+		}),
 		portEndpoint(hostChannel.port2),
 	);
 	const hostApi = wrap<HostApi>(portEndpoint(hostChannel.port1));
@@ -268,6 +275,19 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 
 		expect(outcome).toMatchObject({ ok: true, value: 3 });
 		expect(add).toHaveBeenCalledExactlyOnceWith(1, 2);
+	});
+
+	test('a call from an iteration that has ended is refused with DiscordAccessError, so no allowlist can be bypassed', async () => {
+		const add = vi.fn(async (a: number, b: number) => a + b);
+		const { taskHost } = createHost({ services: { add }, endedScopes: true });
+
+		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['add']));
+
+		expect(outcome).toMatchObject({
+			ok: false,
+			error: { name: 'DiscordAccessError', code: 'ERR_DISCORD_ACCESS_DENIED' },
+		});
+		expect(add).not.toHaveBeenCalled();
 	});
 
 	test("a service's error reaches the body with its name, code and fields", async () => {

@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { TaskAbortedError } from '../../../src/index.js';
+import { isPlainRoute, isRouteAllowed } from '../../../src/main/host-api-impl.js';
+import { advance, delay, flush, T0 } from '../../helpers/fake-time.js';
+import { cancelTestLoops, testLoop } from '../../helpers/loops.js';
+import { deferred, recordCalls } from '../../helpers/record-calls.js';
+
+beforeEach(() => {
+	vi.useFakeTimers({ now: T0 });
+});
+afterEach(() => {
+	cancelTestLoops();
+	vi.useRealTimers();
+});
+
+describe('Loop#[Symbol.asyncDispose]', () => {
+	test('settles the promise of a queued start() instead of leaving it pending forever', async () => {
+		const gate = deferred();
+		const created = testLoop({ seconds: 1, afterLoop: () => gate.promise }, () => {});
+		void created.start();
+		await flush();
+		created.cancel();
+		const queued = created.start(); // queued behind the cancelled run's afterLoop
+		const disposed = created[Symbol.asyncDispose]();
+		gate.resolve();
+		await flush();
+		await expect(queued).resolves.toBeUndefined();
+		await disposed;
+		expect(created.isRunning()).toBe(false);
+	});
+});
+
+describe('Loop#start after a run that ended early', () => {
+	test('a stop() requested in a failed beforeLoop does not carry over into the next run', async () => {
+		const calls = recordCalls();
+		let first = true;
+		const created = testLoop(
+			{
+				seconds: 1,
+				count: 2,
+				onError: () => {},
+				beforeLoop: () => {
+					if (!first) return;
+					first = false;
+					created.stop();
+					throw new Error('not ready');
+				},
+			},
+			calls.body,
+		);
+		await expect(Promise.all([created.start(), flush()])).rejects.toThrow('not ready');
+		const second = created.start();
+		await advance(3000);
+		await second;
+		expect(calls.times).toHaveLength(2);
+	});
+});
+
+describe('Loop#cancel', () => {
+	test('aborts loop.signal with a TaskAbortedError naming the loop, readable by fetch-like APIs', async () => {
+		const started = deferred();
+		const created = testLoop({ seconds: 1, name: 'poller' }, async () => {
+			started.resolve();
+			await delay(10_000);
+		});
+		void created.start();
+		await advance(0);
+		await started.promise;
+		const signal = created.signal as AbortSignal;
+		created.cancel();
+		expect(signal.aborted).toBe(true);
+		expect(signal.reason).toBeInstanceOf(TaskAbortedError);
+		expect((signal.reason as Error).message).toContain("'poller'");
+	});
+
+	test('from an iterationStarted listener: the body of that iteration is not run', async () => {
+		const calls = recordCalls();
+		const created = testLoop({ seconds: 1 }, calls.body);
+		created.on('iterationStarted', () => created.cancel());
+		await Promise.all([created.start(), flush()]);
+		expect(calls.times).toEqual([]);
+	});
+});
+
+describe('REST routes from tasks', () => {
+	test.each([
+		['/channels/1/../../guilds/2/bans'],
+		['/channels/1/%2e%2e/%2E%2E/guilds/2/bans'],
+		['/channels/1/./messages'],
+		['/channels//messages'],
+		['/channels/1%2Fmessages'],
+		['channels/1/messages'],
+	])('a route with dot segments, empty segments or encoded slashes is not plain: %s', (route) => {
+		expect(isPlainRoute(route)).toBe(false);
+	});
+
+	test('plain routes pass, with a query string', () => {
+		expect(isPlainRoute('/channels/123/messages?limit=5')).toBe(true);
+		expect(isPlainRoute('/guilds/1/members/2')).toBe(true);
+	});
+
+	test('allowlist patterns match one segment per :param and the rest for *', () => {
+		const allowlist = { routes: ['GET /channels/:id/messages', 'POST /guilds/1/*'] };
+		expect(isRouteAllowed(allowlist, 'get', '/channels/123/messages')).toBe(true);
+		expect(isRouteAllowed(allowlist, 'post', '/channels/123/messages')).toBe(false);
+		expect(isRouteAllowed(allowlist, 'get', '/channels/123/456/messages')).toBe(false);
+		expect(isRouteAllowed(allowlist, 'post', '/guilds/1/roles/2')).toBe(true);
+		expect(isRouteAllowed(undefined, 'get', '/channels/123/messages')).toBe(false);
+	});
+});
