@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Client } from 'discord.js';
 import type { ServiceMap } from '../protocol/index.js';
 import {
+	assertKnownKeys,
 	type Cloneable,
 	DiscordAccessError,
 	describeValue,
@@ -210,10 +211,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 				`LoopController options must be an object, got ${describeValue(options)}`,
 			);
 		}
-		for (const key of Object.keys(options)) {
-			if (!CONTROLLER_OPTION_KEYS.has(key))
-				throw new InvalidOptionError(key, `Unknown LoopController option \`${key}\``);
-		}
+		assertKnownKeys(options, CONTROLLER_OPTION_KEYS, 'LoopController');
 		const { client, closeTimeoutMs = 10_000 } = options;
 		if (
 			client !== undefined &&

@@ -1,4 +1,4 @@
-import { describeValue, InvalidOptionError } from '../protocol/index.js';
+import { assertKnownKeys, describeValue, InvalidOptionError } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { MissedIterations, type ScheduleOptions } from './schedule.js';
@@ -157,11 +157,7 @@ export function resolveLoopOptions(options: unknown, extraKeys: ReadonlySet<stri
 	if (typeof options !== 'object' || options === null || Array.isArray(options)) {
 		throw new InvalidOptionError('options', `loop options must be an object, got ${describeValue(options)}`);
 	}
-	for (const key of Object.keys(options)) {
-		if (!LOOP_OPTION_KEYS.has(key) && !extraKeys.has(key)) {
-			throw new InvalidOptionError(key, `Unknown loop option \`${key}\``);
-		}
-	}
+	assertKnownKeys(options, new Set([...LOOP_OPTION_KEYS, ...extraKeys]), 'loop()');
 	const o = options as LoopOptions;
 	const count = assertCount(o.count);
 	if (o.reconnect !== undefined && typeof o.reconnect !== 'boolean') {

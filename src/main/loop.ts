@@ -1,4 +1,4 @@
-import { ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
+import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
 import type { Executor } from './executor.js';
@@ -218,14 +218,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		// I1: the same validation as loop(), which refuses unknown keys; a typo such as `minute` must not silently
 		// become an interval of 0.
-		for (const key of Object.keys(options)) {
-			if (!SCHEDULE_OPTION_KEYS.has(key)) {
-				throw new InvalidOptionError(
-					key,
-					`Unknown \`changeInterval()\` option \`${key}\`: it takes seconds, minutes, hours, time, cron and timeZone`,
-				);
-			}
-		}
+		assertKnownKeys(options, SCHEDULE_OPTION_KEYS, 'changeInterval()');
 		this.#schedule = resolveSchedule(options);
 		const run = this.#run;
 		if (run && !run.done && this.#last !== null) {

@@ -4,6 +4,7 @@ import { expose, type Remote, releaseProxy, wrap } from 'comlink';
 import { Piscina } from 'piscina';
 import type { ServiceMap } from '../protocol/index.js';
 import {
+	assertKnownKeys,
 	type Cloneable,
 	DiscordTasksError,
 	describeValue,
@@ -122,9 +123,7 @@ export function assertTaskPoolOptions(options: TaskPoolOptions): void {
 	if (typeof options !== 'object' || options === null) {
 		throw new InvalidOptionError('options', `TaskPool options must be an object, got ${describeValue(options)}`);
 	}
-	for (const key of Object.keys(options)) {
-		if (!POOL_OPTION_KEYS.has(key)) throw new InvalidOptionError(key, `Unknown TaskPool option \`${key}\``);
-	}
+	assertKnownKeys(options, POOL_OPTION_KEYS, 'TaskPool');
 	assertCount(options, 'threads', 1);
 	assertCount(options, 'minThreads', 0);
 	assertCount(options, 'maxQueue', 0);
@@ -463,7 +462,19 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const hello = message as Partial<WorkerHello> | null;
 		if (typeof hello !== 'object' || hello === null || hello.type !== WORKER_HELLO) return;
 		const { hostPort, controlPort, threadId } = hello;
-		if (!hostPort || !controlPort || typeof threadId !== 'number') return;
+		if (!hostPort || !controlPort || typeof threadId !== 'number') {
+			this.#protocolError = new ProtocolError(
+				'A worker host sent a hello without its ports or thread id: the worker host (workerPath) does not speak this protocol',
+				{ code: ErrorCode.ProtocolUnexpectedMessage },
+			);
+			return;
+		}
+		// A hello that arrives after its worker was destroyed must not leave a channel behind.
+		if (!this.#piscina.threads.some((worker) => worker.threadId === threadId)) {
+			hostPort.close();
+			controlPort.close();
+			return;
+		}
 		if (hello.protocolVersion !== PROTOCOL_VERSION) {
 			this.#protocolError = new ProtocolError(
 				`The worker host speaks protocol ${String(hello.protocolVersion)}, this main thread ${PROTOCOL_VERSION}: use the worker host of the same release (workerPath)`,

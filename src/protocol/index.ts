@@ -1,6 +1,6 @@
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
-export { describeValue } from './describe-value.js';
+export { assertKnownKeys, describeValue } from './describe-value.js';
 export { portEndpoint } from './endpoint.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
