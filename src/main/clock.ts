@@ -7,7 +7,9 @@ export interface Clock {
 	now(): number;
 	/**
 	 * Resolves after `ms` milliseconds, or rejects with `signal.reason` as soon as `signal` aborts.
-	 * Implementations may wake a little early; callers that need "not before T" use {@link sleepUntil}.
+	 * Implementations may wake a little early; callers that need "not before T" use {@link sleepUntil}. A loop
+	 * passes the same long-lived signal to many sleeps, so an implementation must not leave a listener on it once
+	 * a sleep has settled.
 	 */
 	sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -29,13 +31,9 @@ export const systemClock: Clock = {
 		if (signal?.aborted) return Promise.reject(abortReason(signal));
 		return new Promise<void>((resolve, reject) => {
 			let remaining = Math.max(0, ms);
-			let clear = () => {};
-			const onAbort = () => {
-				clear();
-				reject(abortReason(signal as AbortSignal));
-			};
+			const sleep: PendingSleep = { clear: () => {}, reject };
 			const finish = () => {
-				signal?.removeEventListener('abort', onAbort);
+				if (signal) pendingSleeps(signal).delete(sleep);
 				resolve();
 			};
 			const arm = () => {
@@ -43,19 +41,52 @@ export const systemClock: Clock = {
 					// setTimeout(fn, 0) waits at least 1 ms in Node, so a catch-up burst would drift by 1 ms per
 					// iteration; a zero-length sleep only has to yield to the event loop once (C18).
 					const immediate = setImmediate(finish);
-					clear = () => clearImmediate(immediate);
+					sleep.clear = () => clearImmediate(immediate);
 					return;
 				}
 				const chunk = Math.min(remaining, MAX_TIMER_DELAY_MS);
 				remaining -= chunk;
 				const timer = setTimeout(() => (remaining > 0 ? arm() : finish()), chunk);
-				clear = () => clearTimeout(timer);
+				sleep.clear = () => clearTimeout(timer);
 			};
-			signal?.addEventListener('abort', onAbort, { once: true });
+			if (signal) pendingSleeps(signal).add(sleep);
 			arm();
 		});
 	},
 };
+
+interface PendingSleep {
+	clear: () => void;
+	readonly reject: (reason: unknown) => void;
+}
+
+/**
+ * The sleeps waiting on each signal. A loop sleeps on one long-lived signal thousands of times; one 'abort'
+ * listener per signal and a Set entry per sleep cost a fraction of adding and removing an EventTarget listener
+ * every time (measured: the listener pair was the largest item of a firing after the promises).
+ */
+const sleepsBySignal = new WeakMap<AbortSignal, Set<PendingSleep>>();
+
+function pendingSleeps(signal: AbortSignal): Set<PendingSleep> {
+	let sleeps = sleepsBySignal.get(signal);
+	if (!sleeps) {
+		const created = new Set<PendingSleep>();
+		sleeps = created;
+		sleepsBySignal.set(signal, created);
+		signal.addEventListener(
+			'abort',
+			() => {
+				for (const sleep of created) {
+					sleep.clear();
+					sleep.reject(abortReason(signal));
+				}
+				created.clear();
+			},
+			{ once: true },
+		);
+	}
+	return sleeps;
+}
 
 /**
  * Sleeps until `clock.now() >= target`. Node timers can fire up to ~1 ms early; this re-arms until the

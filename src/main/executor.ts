@@ -22,10 +22,11 @@ export interface Invocation<Args extends readonly unknown[]> {
  */
 export interface Executor<Args extends readonly unknown[] = readonly unknown[]> {
 	/**
-	 * Runs the body once. Resolves with its result; rejects with what went wrong (the error the body threw, a
-	 * `TaskError`, a `WorkerCrashedError`, a `TaskTimeoutError`, ...), which the Loop routes to retry or the error hook.
+	 * Runs the body once: returns its result, or a promise of it. Throws (or rejects with) what went wrong (the error
+	 * the body threw, a `TaskError`, a `WorkerCrashedError`, a `TaskTimeoutError`, ...), which the Loop routes to
+	 * retry or the error hook. A synchronous result costs the loop no promise.
 	 */
-	execute(invocation: Invocation<Args>): Promise<unknown>;
+	execute(invocation: Invocation<Args>): unknown;
 	/** Refuses arguments this executor cannot carry (for workers: anything not structured-cloneable), at `start()`. */
 	checkArgs?(args: Args): void;
 	/** Called when a run begins. */
@@ -40,8 +41,6 @@ export interface Executor<Args extends readonly unknown[] = readonly unknown[]> 
  */
 export function inlineExecutor<Args extends readonly unknown[]>(body: (...args: Args) => unknown): Executor<Args> {
 	return {
-		async execute(invocation) {
-			return await body(...invocation.args);
-		},
+		execute: (invocation) => body(...invocation.args),
 	};
 }

@@ -413,6 +413,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#listeners?.get(event)?.delete(listener as (...args: never[]) => void);
 		return this;
 	}
+	/** Whether anyone listens: the per-iteration payloads (and their Dates) are built only then. */
+	#hears(event: keyof LoopEventMap): boolean {
+		return (this.#listeners?.get(event)?.size ?? 0) > 0;
+	}
+
 	#emit<E extends keyof LoopEventMap>(event: E, ...args: LoopEventMap[E]): void {
 		const set = this.#listeners?.get(event);
 		if (!set) return;
@@ -452,8 +457,9 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/**
 	 * Awaits `value` unless the run is cancelled first: the emulation of asyncio delivering a cancellation at the
 	 * next await (N3). A value that has already settled wins over a cancel requested in the same turn, as a
-	 * coroutine that does not suspend again finishes before the cancellation lands. The abort listener is removed
-	 * when the value settles (a `Promise.race` against one long-lived promise would pile up reactions forever).
+	 * coroutine that does not suspend again finishes before the cancellation lands. The rejecter leaves
+	 * `run.guards` when the value settles (a `Promise.race` against one long-lived promise would pile up reactions
+	 * forever).
 	 */
 	#guard<T>(run: Run<Args>, value: T | PromiseLike<T>): Promise<T> {
 		// A set on the run rather than an 'abort' listener per await: adding and removing EventTarget listeners
@@ -638,22 +644,24 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			this.#state = LoopState.Running;
 			const startedAt = this.#clock.now();
 			const target = this.#last ?? startedAt;
-			this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+			if (this.#hears('iterationStarted'))
+				this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
 			// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
 			if (run.controller.signal.aborted) throw CANCELLED;
 			try {
-				const result = await this.#guard(
-					run,
-					this.#executor.execute({
-						args: run.args,
-						iteration,
-						loopName: this.name,
-						signal: run.controller.signal,
-						target,
-						retry,
-					}),
-				);
-				this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
+				const pending = this.#executor.execute({
+					args: run.args,
+					iteration,
+					loopName: this.name,
+					signal: run.controller.signal,
+					target,
+					retry,
+				});
+				// A synchronous body has finished already: nothing to await, so no cancellation can land (N3).
+				const result = isThenable(pending) ? await this.#guard(run, pending) : pending;
+				if (this.#hears('iterationCompleted')) {
+					this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
+				}
 			} catch (error) {
 				if (error === CANCELLED || run.controller.signal.aborted) throw CANCELLED;
 				const willRetry = this.reconnect && this.#isRetryable(error);
@@ -696,6 +704,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		if (reason === 'failed') throw error;
 	}
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+	return (
+		(typeof value === 'object' || typeof value === 'function') &&
+		value !== null &&
+		typeof (value as { then?: unknown }).then === 'function'
+	);
 }
 
 /** Marks a promise as handled (the caller may still await it) and returns it. */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { type Clock, MAX_TIMER_DELAY_MS, sleepUntil, systemClock } from '../../../src/index.js';
 import { advance, elapsed, flush, T0 } from '../../helpers/fake-time.js';
@@ -175,5 +176,32 @@ describe('sleepUntil()', () => {
 		controller.abort(reason);
 		await flush();
 		expect(sleep).toEqual({ state: 'rejected', reason });
+	});
+});
+
+describe('systemClock#sleep on one long-lived signal', () => {
+	test('leaves at most one abort listener on the signal however many sleeps used it', async () => {
+		const controller = new AbortController();
+		for (let i = 0; i < 50; i++) {
+			const sleep = systemClock.sleep(10, controller.signal);
+			await advance(10);
+			await sleep;
+		}
+		expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+	});
+
+	test('an abort rejects every sleep pending on the signal, and none that already settled', async () => {
+		const controller = new AbortController();
+		const settled = systemClock.sleep(5, controller.signal);
+		await advance(5);
+		await expect(settled).resolves.toBeUndefined();
+		const first = systemClock.sleep(1_000, controller.signal);
+		const second = systemClock.sleep(2_000, controller.signal);
+		const reason = new Error('stop');
+		controller.abort(reason);
+		await expect(first).rejects.toBe(reason);
+		await expect(second).rejects.toBe(reason);
+		// The timers were cleared: advancing past them runs nothing.
+		expect(vi.getTimerCount()).toBe(0);
 	});
 });

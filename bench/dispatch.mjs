@@ -1,0 +1,151 @@
+// Benchmark 1: dispatch per worker iteration with a no-op body, against a raw worker round trip and bare piscina.
+//
+// Every subject makes sequential calls (one in flight), on one worker each. The subjects take turns in batches
+// (A, B, C, ... then the next round starts one subject later) inside this one process: run-to-run noise on a
+// 2-vCPU machine is larger than the differences we look for (whether the main thread and a worker land on the same
+// vCPU moves a round trip by ~60 µs), and alternating exposes every subject to the same conditions. bench/run.mjs
+// runs this file both unpinned and under `taskset -c 0` (all threads on one CPU), so pinned compares to pinned.
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { loop, TaskPool } from 'discord-tasks';
+import { Piscina } from 'piscina';
+import { params, report, silentLogger } from './common.mjs';
+import { summarize } from './stats.mjs';
+
+const { rounds, batch, warmupRounds } = params({ rounds: 30, batch: 200, warmupRounds: 3 });
+const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
+// src/protocol/version.ts; the package does not export it. A mismatch fails every call loudly, never silently.
+const PROTOCOL_VERSION = 1;
+
+/** Per-call samples (µs) of every figure, recorded after the warm-up rounds. */
+const samples = new Map();
+function record(figure, micros) {
+	if (!samples.has(figure)) samples.set(figure, []);
+	samples.get(figure).push(micros);
+}
+
+async function rawSubject() {
+	const worker = new Worker(task('raw-echo.mjs'));
+	let resolve;
+	worker.on('message', (message) => resolve(message));
+	const roundTrip = (value) =>
+		new Promise((r) => {
+			resolve = r;
+			worker.postMessage(value);
+		});
+	await roundTrip(0);
+	return {
+		name: 'raw',
+		async batch(n, keep) {
+			for (let i = 0; i < n; i++) {
+				const start = performance.now();
+				await roundTrip(i);
+				if (keep) record('raw', (performance.now() - start) * 1000);
+			}
+		},
+		close: () => worker.terminate(),
+	};
+}
+
+async function piscinaSubject(name, options) {
+	const pool = new Piscina({ filename: task('piscina-noop.mjs').href, minThreads: 1, maxThreads: 1, ...options });
+	await pool.run(null);
+	return {
+		name,
+		async batch(n, keep) {
+			for (let i = 0; i < n; i++) {
+				const start = performance.now();
+				await pool.run(null);
+				if (keep) record(name, (performance.now() - start) * 1000);
+			}
+		},
+		close: () => pool.close(),
+	};
+}
+
+/** TaskPool's per-iteration path, called the way WorkerExecutor calls it for one iteration of a loop. */
+function taskPoolSubject(pool) {
+	const signal = new AbortController().signal;
+	const ref = { moduleUrl: task('noop.mjs').href, exportName: 'default' };
+	const runOne = (iteration) =>
+		pool.runIteration(
+			{
+				protocolVersion: PROTOCOL_VERSION,
+				invocationId: TaskPool.nextInvocationId(),
+				loopName: 'bench',
+				iteration,
+				task: ref,
+				args: [],
+				timeoutMs: 0,
+			},
+			{ signal, scope: { loopName: 'bench', iteration, allowlist: undefined } },
+		);
+	return {
+		name: 'taskPool',
+		async batch(n, keep) {
+			for (let i = 0; i < n; i++) {
+				const start = performance.now();
+				await runOne(i);
+				if (keep) record('taskPool', (performance.now() - start) * 1000);
+			}
+		},
+		close: () => {},
+	};
+}
+
+/**
+ * A worker loop with `seconds: 0`: one run of `count: n` per batch. Three figures: iterationStarted →
+ * iterationCompleted (the executor's path), iterationStarted → the next iterationStarted (one whole cycle,
+ * the loop's own scheduling included), and the run's duration / n.
+ */
+function loopSubject(pool) {
+	const worker = loop({ seconds: 0, pool, logger: silentLogger, name: 'dispatch' }, task('noop.mjs'));
+	let keep = false;
+	let started = 0;
+	let previousStart = -1;
+	worker.on('iterationStarted', () => {
+		const now = performance.now();
+		if (keep && previousStart >= 0) record('loopCycle', (now - previousStart) * 1000);
+		previousStart = now;
+		started = now;
+	});
+	worker.on('iterationCompleted', () => {
+		if (keep) record('loopIteration', (performance.now() - started) * 1000);
+	});
+	return {
+		name: 'loop',
+		async batch(n, keepSamples) {
+			keep = keepSamples;
+			previousStart = -1;
+			worker.count = n;
+			const start = performance.now();
+			await worker.start();
+			if (keep) record('loopRunPerIteration', ((performance.now() - start) * 1000) / n);
+		},
+		close: () => worker[Symbol.asyncDispose](),
+	};
+}
+
+const pool = new TaskPool({ threads: 1, minThreads: 1 });
+const subjects = [
+	await rawSubject(),
+	await piscinaSubject('piscina', {}),
+	// TaskPool runs piscina with atomics disabled (its workers need a live event loop for the comlink channels):
+	// the same setting without discord-tasks separates the cost of that choice from the cost of our layer.
+	await piscinaSubject('piscinaAtomicsDisabled', { atomics: 'disabled' }),
+	taskPoolSubject(pool),
+	loopSubject(pool),
+];
+
+for (let round = 0; round < warmupRounds + rounds; round++) {
+	const keep = round >= warmupRounds;
+	for (let k = 0; k < subjects.length; k++) {
+		await subjects[(round + k) % subjects.length].batch(batch, keep);
+	}
+}
+for (const subject of subjects) await subject.close();
+await pool.close();
+
+const figures = {};
+for (const [figure, list] of samples) figures[figure] = summarize(list);
+report({ unit: 'µs', figures });

@@ -1,0 +1,519 @@
+// What bench/run.mjs runs: each benchmark's processes per mode, and how its runs turn into tables, ratios and
+// verdicts. Every figure is a median over one process's samples (or the figure a process reports); across
+// processes we give the median run and the min–max range. Ratios are taken within one run (same process, or the
+// same repetition of the suite), then spread across runs, so machine drift between runs cancels out.
+import { spread } from './stats.mjs';
+
+const SIZES = {
+	full: {
+		runs: 5,
+		heavyRuns: 3,
+		dispatch: { rounds: 30, batch: 200, warmupRounds: 3 },
+		responsiveness: { durationMs: 5000, warmupMs: 500 },
+		accuracy: { durationMs: 5000, loops: [1000, 10_000] },
+		crash: { crashes: 15, settleMs: 100 },
+		perRun: { runs: 20 },
+		memory: { loops: 10_000, iterations: 100_000, checkpoint: 1000, settleMs: 1000 },
+		throughput: { sliceMs: 500, rounds: 6, warmupRounds: 1 },
+	},
+	quick: {
+		runs: 2,
+		heavyRuns: 1,
+		dispatch: { rounds: 12, batch: 150, warmupRounds: 2 },
+		responsiveness: { durationMs: 2500, warmupMs: 300 },
+		accuracy: { durationMs: 2000, loops: [1000, 10_000] },
+		crash: { crashes: 6, settleMs: 60 },
+		perRun: { runs: 8 },
+		memory: { loops: 10_000, iterations: 20_000, checkpoint: 1000, settleMs: 500 },
+		throughput: { sliceMs: 300, rounds: 3, warmupRounds: 1 },
+	},
+	smoke: {
+		runs: 1,
+		heavyRuns: 1,
+		dispatch: { rounds: 2, batch: 20, warmupRounds: 1 },
+		responsiveness: { durationMs: 400, warmupMs: 100 },
+		accuracy: { durationMs: 500, loops: [200] },
+		crash: { crashes: 1, settleMs: 20 },
+		perRun: { runs: 1 },
+		memory: { loops: 200, iterations: 2000, checkpoint: 500, settleMs: 100 },
+		throughput: { sliceMs: 100, rounds: 1, warmupRounds: 0 },
+	},
+};
+
+// ---- figures ------------------------------------------------------------------------------------------------
+
+/** Reads `a.b.c` from an object. */
+const at = (object, path) => path.split('.').reduce((value, key) => value?.[key], object);
+/** The spread across runs of one figure. */
+const across = (runs, path) => spread(runs.map((run) => at(run, path)));
+/** The spread across runs of a per-run function (a ratio or a difference within one run). */
+const perRun = (runs, fn) => spread(runs.map((run, index) => fn(run, index)));
+/** The spread across runs of `a / b`, paired run by run. */
+const ratioAcross = (runsA, pathA, runsB, pathB) => perRun(runsA, (run, i) => at(run, pathA) / at(runsB[i], pathB));
+
+export function formatNumber(value) {
+	if (!Number.isFinite(value)) return '—';
+	const magnitude = Math.abs(value);
+	if (magnitude >= 1000) return Math.round(value).toLocaleString('en-US');
+	if (magnitude >= 100) return value.toFixed(0);
+	if (magnitude >= 10) return value.toFixed(1);
+	if (magnitude >= 1) return value.toFixed(2);
+	return value.toFixed(3);
+}
+/** `median (min–max)`; a single run prints as its value. */
+export function formatSpread(s, suffix = '') {
+	if (!s || s.runs === 0) return '—';
+	if (s.runs === 1 || s.min === s.max) return `${formatNumber(s.median)}${suffix}`;
+	return `${formatNumber(s.median)} (${formatNumber(s.min)}–${formatNumber(s.max)})${suffix}`;
+}
+const ratio = (s) => formatSpread(s, '×');
+const verdict = (target, met, figure) => ({ target, met, figure });
+
+// ---- benchmarks -------------------------------------------------------------------------------------------
+
+function dispatch(sizes, { taskset }) {
+	const configs = [{ key: 'unpinned', params: sizes.dispatch }];
+	if (taskset) configs.push({ key: 'pinned', params: sizes.dispatch, pin: true });
+	const subjects = [
+		['loopCycle', 'discord-tasks loop, one whole iteration (iterationStarted → next iterationStarted)'],
+		['loopIteration', 'discord-tasks loop, iterationStarted → iterationCompleted'],
+		['loopRunPerIteration', 'discord-tasks loop, run duration / count (mean per iteration, per batch)'],
+		['taskPool', 'TaskPool per-iteration path (runIteration), called directly'],
+		['piscinaAtomicsDisabled', "bare piscina `run()`, atomics: 'disabled' (TaskPool's setting)"],
+		['piscina', 'bare piscina `run()` (anchor)'],
+		['raw', 'raw worker postMessage round trip (anchor, the floor)'],
+	];
+	return {
+		id: 'dispatch',
+		title: '1. Dispatch per worker iteration (no-op body), µs',
+		method:
+			'Sequential calls, one in flight, one worker per subject (`threads: 1`). The subjects take turns in batches of calls inside one process (A/B alternation), so each sees the same machine state; the whole process is run unpinned and, separately, pinned to one CPU with `taskset -c 0`. Per-call times from performance.now().',
+		file: 'dispatch.mjs',
+		runs: sizes.runs,
+		configs,
+		analyze(runs) {
+			const tables = [];
+			const verdicts = [];
+			for (const { key } of configs) {
+				const list = runs[key];
+				const rows = subjects.map(([name, label]) => [
+					label,
+					formatSpread(across(list, `figures.${name}.p50`)),
+					formatSpread(across(list, `figures.${name}.p99`)),
+					ratio(ratioAcross(list, `figures.${name}.p50`, list, 'figures.piscina.p50')),
+					ratio(ratioAcross(list, `figures.${name}.p50`, list, 'figures.raw.p50')),
+				]);
+				tables.push({
+					title: key === 'pinned' ? 'Pinned: `taskset -c 0` (main thread and workers share one CPU)' : 'Unpinned',
+					columns: ['subject', 'p50 µs', 'p99 µs', 'p50 ÷ piscina', 'p50 ÷ raw'],
+					rows,
+				});
+				for (const name of ['loopCycle', 'taskPool']) {
+					const r = ratioAcross(list, `figures.${name}.p50`, list, 'figures.piscina.p50');
+					verdicts.push(
+						verdict(
+							`${name === 'loopCycle' ? 'loop iteration' : 'TaskPool.runIteration'} p50 ≤ 1.3× bare piscina (${key})`,
+							r.median <= 1.3,
+							`${formatSpread(across(list, `figures.${name}.p50`))} µs vs ${formatSpread(across(list, 'figures.piscina.p50'))} µs = ${ratio(r)}`,
+						),
+					);
+				}
+			}
+			return { tables, verdicts };
+		},
+	};
+}
+
+function responsiveness(sizes) {
+	const scenarios = [
+		['none', 'no job (baseline)'],
+		['worker', 'discord-tasks worker loop (200 ms CPU every 500 ms)'],
+		['main', 'main-thread loop with the same body'],
+	];
+	return {
+		id: 'responsiveness',
+		title: '2. Main-thread responsiveness: latency of events from another process, ms',
+		method:
+			'A child process sends its CLOCK_MONOTONIC time over loopback TCP every 1–3 ms (random); the benchmark records arrival − sent on the same clock (process.hrtime is system-wide on Linux, so no calibration is needed). One scenario per process; ELD max is monitorEventLoopDelay({ resolution: 1 }).max minus the 1 ms sampling interval.',
+		file: 'responsiveness.mjs',
+		runs: sizes.heavyRuns,
+		configs: scenarios.map(([scenario]) => ({ key: scenario, params: { scenario, ...sizes.responsiveness } })),
+		analyze(runs) {
+			const rows = scenarios.map(([scenario, label]) => [
+				label,
+				formatSpread(across(runs[scenario], 'latency.p50')),
+				formatSpread(across(runs[scenario], 'latency.p99')),
+				formatSpread(across(runs[scenario], 'latency.max')),
+				formatSpread(across(runs[scenario], 'eldMaxMs')),
+				formatSpread(across(runs[scenario], 'latency.n')),
+			]);
+			const excess = perRun(runs.worker, (run, i) => run.latency.p99 - runs.none[i].latency.p99);
+			const mainExcess = perRun(runs.main, (run, i) => run.latency.p99 - runs.none[i].latency.p99);
+			const negative = runs.none.concat(runs.worker, runs.main).reduce((sum, run) => sum + run.latency.negative, 0);
+			return {
+				tables: [
+					{
+						title: 'Event latency (arrival − sent on CLOCK_MONOTONIC) and event-loop delay max',
+						columns: ['where the job runs', 'p50 ms', 'p99 ms', 'max ms', 'ELD max ms', 'events'],
+						rows,
+					},
+					{
+						title: 'p99 above the no-job baseline, same run',
+						columns: ['subject', 'p99 − baseline p99, ms'],
+						rows: [
+							['discord-tasks worker loop', formatSpread(excess)],
+							['main-thread loop', formatSpread(mainExcess)],
+						],
+					},
+				],
+				verdicts: [
+					verdict(
+						'worker-loop p99 within 0.5 ms of the no-job p99',
+						excess.median <= 0.5,
+						`${formatSpread(across(runs.worker, 'latency.p99'))} ms vs ${formatSpread(across(runs.none, 'latency.p99'))} ms, a difference of ${formatSpread(excess)} ms`,
+					),
+				],
+				notes: [`Events that arrived "before" they were sent (a clock check): ${negative}.`],
+			};
+		},
+	};
+}
+
+function accuracy(sizes) {
+	const subjects = [
+		['discord-tasks', 'discord-tasks loops (`seconds: 0.1`, empty body)'],
+		['setTimeout', 'hand-written setTimeout loop, drift-corrected, never early (anchor)'],
+		['toad', 'toad-scheduler SimpleIntervalJob (anchor)'],
+	];
+	const groups = [];
+	for (const loops of sizes.accuracy.loops) {
+		for (const phase of ['random', 'aligned']) {
+			// toad-scheduler has no notion of phase: its jobs start when they are added; one phase is enough.
+			const names = phase === 'random' ? subjects : subjects.filter(([name]) => name !== 'toad');
+			groups.push({ loops, phase, subjects: names });
+		}
+	}
+	if (sizes === SIZES.smoke) groups.splice(1);
+	const key = (subject, loops, phase) => `${subject}-${loops}-${phase}`;
+	const configs = groups.flatMap(({ loops, phase, subjects: names }) =>
+		names.map(([subject]) => ({
+			key: key(subject, loops, phase),
+			params: { subject, loops, phase, durationMs: sizes.accuracy.durationMs },
+		})),
+	);
+	return {
+		id: 'accuracy',
+		title: '3. Schedule accuracy: lateness of each firing of concurrent 100 ms loops, ms',
+		method:
+			"One subject and configuration per process. Lateness = observed firing time − target, on a sub-ms clock calibrated to Date.now() (discord-tasks: the `target` of iterationStarted; others: start + k × 100 ms). Each loop's first firing is left out. Early = firings observed more than 0.01 ms before their target (the calibrated clock agrees with Date.now() to a few µs; for discord-tasks every firing is also checked exactly with Date.now(), the clock it schedules with). “After 1 s” leaves out the first second, where thousands of loops starting at once delay each other. Drift = median lateness of the last 5 firings of each loop − of its first 5 after that first second. Random phase: loops start at random points of one interval; aligned: all at once.",
+		file: 'accuracy.mjs',
+		runs: sizes.heavyRuns,
+		configs,
+		analyze(runs) {
+			const tables = [];
+			const verdicts = [];
+			for (const { loops, phase, subjects: names } of groups) {
+				const ours = runs[key('discord-tasks', loops, phase)];
+				const reference = runs[key('setTimeout', loops, phase)];
+				const rows = names.map(([subject, label]) => {
+					const list = runs[key(subject, loops, phase)];
+					return [
+						label,
+						formatSpread(across(list, 'lateness.p50')),
+						formatSpread(across(list, 'lateness.p99')),
+						formatSpread(across(list, 'lateness.max')),
+						formatSpread(across(list, 'steady.p50')),
+						formatSpread(across(list, 'steady.p99')),
+						list.reduce((sum, run) => sum + run.early, 0).toLocaleString('en-US'),
+						formatSpread(across(list, 'driftMs')),
+						formatSpread(across(list, 'lateness.n')),
+						ratio(ratioAcross(list, 'lateness.p99', reference, 'lateness.p99')),
+					];
+				});
+				tables.push({
+					title: `${loops.toLocaleString('en-US')} loops, ${phase} phase`,
+					columns: [
+						'subject',
+						'p50',
+						'p99',
+						'max',
+						'p50 after 1 s',
+						'p99 after 1 s',
+						'early',
+						'drift (last − first)',
+						'firings',
+						'p99 ÷ setTimeout',
+					],
+					rows,
+				});
+				const limit = loops >= 10_000 ? 3 : 2;
+				const p99 = across(ours, 'lateness.p99');
+				verdicts.push(
+					verdict(
+						`p99 ≤ ${limit} ms at ${loops.toLocaleString('en-US')} loops, ${phase} phase`,
+						p99.median <= limit,
+						`${formatSpread(p99)} ms; after the first second ${formatSpread(across(ours, 'steady.p99'))} ms (setTimeout loop ${formatSpread(across(reference, 'lateness.p99'))} ms)`,
+					),
+				);
+				const early = ours.reduce((sum, run) => sum + run.early, 0);
+				const earlyByDateNow = ours.reduce((sum, run) => sum + (run.earlyByDateNow ?? 0), 0);
+				verdicts.push(
+					verdict(
+						`never early at ${loops.toLocaleString('en-US')} loops, ${phase} phase`,
+						early + earlyByDateNow === 0,
+						`${early} early on the calibrated clock, ${earlyByDateNow} on Date.now(); earliest firing ${formatNumber(Math.min(...ours.map((run) => run.lateness.min)))} ms from its target`,
+					),
+				);
+				const drift = across(ours, 'driftMs');
+				verdicts.push(
+					verdict(
+						`no cumulative drift at ${loops.toLocaleString('en-US')} loops, ${phase} phase (last − first median lateness ≤ 1 ms)`,
+						drift.median <= 1,
+						`${formatSpread(drift)} ms`,
+					),
+				);
+			}
+			return { tables, verdicts };
+		},
+	};
+}
+
+function crash(sizes) {
+	const subjects = [
+		['loop', 'discord-tasks worker loop (crash → retry with a 0 ms backoff)'],
+		['taskPool', 'TaskPool per-iteration path (crash → next runIteration)'],
+		['piscina', 'bare piscina (anchor)'],
+	];
+	return {
+		id: 'crash',
+		title: '4. Crash recovery: run that kills its worker → next run done on a fresh worker, ms',
+		method:
+			'One worker per pool (minThreads = maxThreads = 1, so both replace a dead worker at once); the task calls process.exit on its third run in a worker. Timed from submitting the crashing run to the next run finished on the fresh worker. The subjects take turns, one crash each, in one process. Stall = monitorEventLoopDelay (1 ms sampling) max over the recovery, minus the sampling interval.',
+		file: 'crash.mjs',
+		runs: sizes.heavyRuns,
+		configs: [{ key: 'crash', params: sizes.crash }],
+		analyze({ crash: runs }) {
+			const rows = subjects.map(([name, label]) => [
+				label,
+				formatSpread(across(runs, `figures.${name}.recovery.p50`)),
+				formatSpread(across(runs, `figures.${name}.recovery.p99`)),
+				formatSpread(across(runs, `figures.${name}.rejection.p50`)),
+				formatSpread(across(runs, `figures.${name}.stall.p50`)),
+				formatSpread(across(runs, `figures.${name}.stall.max`)),
+				formatSpread(perRun(runs, (run) => run.figures[name].recovery.p50 - run.figures.piscina.recovery.p50)),
+			]);
+			rows.push([
+				'nothing running (the noise floor of the stall figure)',
+				'',
+				'',
+				'',
+				formatSpread(across(runs, 'figures.idle.stall.p50')),
+				formatSpread(across(runs, 'figures.idle.stall.max')),
+				'',
+			]);
+			const verdicts = [];
+			for (const [name] of subjects.slice(0, 2)) {
+				const extra = perRun(runs, (run) => run.figures[name].recovery.p50 - run.figures.piscina.recovery.p50);
+				verdicts.push(
+					verdict(
+						`${name === 'loop' ? 'worker loop' : 'TaskPool'} recovery within 5 ms of piscina's`,
+						extra.median <= 5,
+						`${formatSpread(across(runs, `figures.${name}.recovery.p50`))} ms vs ${formatSpread(across(runs, 'figures.piscina.recovery.p50'))} ms, a difference of ${formatSpread(extra)} ms`,
+					),
+				);
+				const stall = across(runs, `figures.${name}.stall.p50`);
+				verdicts.push(
+					verdict(
+						`main thread blocked < 1 ms during a ${name === 'loop' ? 'worker loop' : 'TaskPool'} recovery (median of the per-recovery ELD max)`,
+						stall.median < 1,
+						`${formatSpread(stall)} ms (piscina ${formatSpread(across(runs, 'figures.piscina.stall.p50'))} ms, idle ${formatSpread(across(runs, 'figures.idle.stall.p50'))} ms)`,
+					),
+				);
+			}
+			return {
+				tables: [
+					{
+						title: 'Recovery, failure seen, and the longest main-thread stall (ELD max − 1 ms sampling) per recovery',
+						columns: [
+							'subject',
+							'recovery p50',
+							'recovery p99',
+							'failure seen p50',
+							'stall p50',
+							'stall max',
+							'recovery − piscina',
+						],
+						rows,
+					},
+				],
+				verdicts,
+			};
+		},
+	};
+}
+
+function perRunCost(sizes) {
+	const subjects = [
+		['warm', 'discord-tasks: one iteration of a `seconds: 0` worker loop (pooled worker)'],
+		['loopStart', 'discord-tasks: `start()` → resolved, `count: 1` worker loop, warm pool'],
+		['cold', 'discord-tasks: new TaskPool + one iteration (a worker per run, like bree)'],
+		['bree', 'bree: one run (new Worker per run) (anchor)'],
+	];
+	return {
+		id: 'perRun',
+		title: '5. Cost of one run of a no-op job, against bree, ms',
+		method:
+			'bree: `run()` → `worker deleted` (it starts a Worker per run and ends it). discord-tasks runs iterations on pooled workers; the cold row pays for its own worker as bree does. The subjects take turns in one process.',
+		file: 'per-run.mjs',
+		runs: sizes.heavyRuns,
+		configs: [{ key: 'perRun', params: sizes.perRun }],
+		analyze({ perRun: runs }) {
+			const rows = subjects.map(([name, label]) => [
+				label,
+				formatSpread(across(runs, `figures.${name}.p50`)),
+				formatSpread(across(runs, `figures.${name}.p99`)),
+				ratio(ratioAcross(runs, 'figures.bree.p50', runs, `figures.${name}.p50`)),
+			]);
+			return {
+				tables: [{ title: 'One run', columns: ['subject', 'p50 ms', 'p99 ms', 'bree p50 ÷ this p50'], rows }],
+				verdicts: [],
+			};
+		},
+	};
+}
+
+function memory(sizes) {
+	const flags = ['--expose-gc'];
+	const heapSubjects = [
+		['discord-tasks', 'discord-tasks loop (`hours: 1`, started)'],
+		['setTimeout', 'hand-written setTimeout loop'],
+		['toad', 'toad-scheduler SimpleIntervalJob (anchor)'],
+		['croner', "croner `Cron('0 0 * * * *')` (anchor)"],
+	];
+	const m = sizes.memory;
+	const configs = [
+		...heapSubjects.map(([subject]) => ({
+			key: `heap-${subject}`,
+			params: { mode: 'heap', subject, loops: m.loops, settleMs: Math.min(m.settleMs, 500) },
+		})),
+		...['taskPool', 'piscina'].map((subject) => ({
+			key: `rss-${subject}`,
+			params: { mode: 'rss', subject, settleMs: m.settleMs },
+		})),
+		...['main', 'worker'].map((subject) => ({
+			key: `growth-${subject}`,
+			params: { mode: 'growth', subject, iterations: m.iterations, checkpoint: m.checkpoint },
+		})),
+	].map((config) => ({ ...config, flags }));
+	const GROWTH_LIMIT_BYTES = 256 * 1024;
+	return {
+		id: 'memory',
+		title: '6. Memory',
+		method:
+			"Node with --expose-gc, one measurement per process. Heap: heapUsed after repeated gc() before and after starting N idle loops. RSS: process RSS before and after an idle pool's two workers are up (modules already imported). Growth: heapUsed after gc() inside iterationCompleted at the checkpoint and at the last iteration.",
+		file: 'memory.mjs',
+		runs: sizes.heavyRuns,
+		configs,
+		analyze(runs) {
+			const ours = runs['heap-discord-tasks'];
+			const heapRows = heapSubjects.map(([subject, label]) => [
+				label,
+				formatSpread(across(runs[`heap-${subject}`], 'bytesPerLoop')),
+				ratio(ratioAcross(ours, 'bytesPerLoop', runs[`heap-${subject}`], 'bytesPerLoop')),
+			]);
+			const mib = (list) => spread(list.map((run) => run.rssDeltaBytes / 2 ** 20));
+			const rssRows = [
+				[
+					'idle TaskPool, 2 threads (minThreads: 2)',
+					formatSpread(mib(runs['rss-taskPool'])),
+					ratio(ratioAcross(runs['rss-taskPool'], 'rssDeltaBytes', runs['rss-piscina'], 'rssDeltaBytes')),
+				],
+				['idle bare piscina pool, 2 threads (anchor)', formatSpread(mib(runs['rss-piscina'])), '1×'],
+			];
+			const kib = (list, path) => spread(list.map((run) => at(run, path) / 1024));
+			const growthRows = [
+				['main-thread loop, `seconds: 0`', 'growth-main'],
+				['worker loop, `seconds: 0`', 'growth-worker'],
+			].map(([label, config]) => [
+				label,
+				formatSpread(kib(runs[config], 'atCheckpointBytes')),
+				formatSpread(kib(runs[config], 'atEndBytes')),
+				formatSpread(kib(runs[config], 'growthBytes')),
+				formatSpread(across(runs[config], 'bytesPerIteration')),
+			]);
+			const verdicts = ['main', 'worker'].map((subject) => {
+				const growthBytes = across(runs[`growth-${subject}`], 'growthBytes');
+				return verdict(
+					`${subject === 'main' ? 'main-thread' : 'worker'} loop heap does not grow from ${m.checkpoint.toLocaleString('en-US')} to ${m.iterations.toLocaleString('en-US')} iterations (≤ 256 KiB)`,
+					Math.abs(growthBytes.median) <= GROWTH_LIMIT_BYTES,
+					`${formatSpread(kib(runs[`growth-${subject}`], 'growthBytes'))} KiB`,
+				);
+			});
+			return {
+				tables: [
+					{
+						title: `Heap per idle loop (${m.loops.toLocaleString('en-US')} loops, heapUsed delta after gc / N)`,
+						columns: ['subject', 'bytes per loop', 'discord-tasks ÷ this'],
+						rows: heapRows,
+					},
+					{
+						title: 'RSS of an idle pool (delta after the workers are up)',
+						columns: ['subject', 'Δ RSS MiB', '÷ piscina'],
+						rows: rssRows,
+					},
+					{
+						title: `Heap after ${m.checkpoint.toLocaleString('en-US')} vs ${m.iterations.toLocaleString('en-US')} iterations (heapUsed after gc)`,
+						columns: [
+							'loop',
+							`at ${m.checkpoint.toLocaleString('en-US')} KiB`,
+							`at ${m.iterations.toLocaleString('en-US')} KiB`,
+							'growth KiB',
+							'bytes per iteration',
+						],
+						rows: growthRows,
+					},
+				],
+				verdicts,
+			};
+		},
+	};
+}
+
+function throughput(sizes) {
+	const subjects = [
+		['loops', 'discord-tasks: 8 worker loops with `seconds: 0`'],
+		['taskPool', 'TaskPool per-iteration path, 8 in flight'],
+		['piscinaAtomicsDisabled', "bare piscina, 8 in flight, atomics: 'disabled'"],
+		['piscina', 'bare piscina, 8 in flight (anchor)'],
+	];
+	return {
+		id: 'throughput',
+		title: '7. Throughput: tiny iterations per second through a 2-thread pool',
+		method:
+			'Eight calls in flight for every subject (eight loops with one iteration each, or eight lanes of sequential calls), 2 worker threads, no-op body; the subjects take turns in short slices in one process.',
+		file: 'throughput.mjs',
+		runs: sizes.heavyRuns,
+		configs: [{ key: 'throughput', params: sizes.throughput }],
+		analyze({ throughput: runs }) {
+			const rows = subjects.map(([name, label]) => [
+				label,
+				formatSpread(across(runs, `figures.${name}.p50`)),
+				ratio(ratioAcross(runs, `figures.${name}.p50`, runs, 'figures.piscina.p50')),
+			]);
+			return {
+				tables: [
+					{ title: 'Calls per second (median of the slices)', columns: ['subject', 'calls/s', '÷ piscina'], rows },
+				],
+				verdicts: [],
+			};
+		},
+	};
+}
+
+/** The benchmarks of a mode (`full`, `quick`, `smoke`). */
+export function benchmarks(mode, environment) {
+	const sizes = SIZES[mode];
+	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput].map((make) =>
+		make(sizes, environment),
+	);
+}

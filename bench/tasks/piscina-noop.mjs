@@ -1,0 +1,2 @@
+// The bare piscina anchor's task: nothing.
+export default () => null;

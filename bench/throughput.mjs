@@ -1,0 +1,100 @@
+// Benchmark 7: tiny iterations per second through a 2-thread pool, with the same number of calls in flight for
+// every subject: discord-tasks loops with `seconds: 0` (one iteration in flight each), TaskPool's per-iteration
+// path driven directly, and bare piscina (default settings, and with TaskPool's atomics: 'disabled').
+// The subjects take turns in short slices inside this one process (see dispatch.mjs for why).
+import { performance } from 'node:perf_hooks';
+import { loop, TaskPool } from 'discord-tasks';
+import { Piscina } from 'piscina';
+import { params, report, silentLogger } from './common.mjs';
+import { summarize } from './stats.mjs';
+
+const { inFlight, sliceMs, rounds, warmupRounds } = params({ inFlight: 8, sliceMs: 500, rounds: 6, warmupRounds: 1 });
+const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
+const PROTOCOL_VERSION = 1; // src/protocol/version.ts (not exported); a mismatch fails loudly
+const rates = new Map();
+
+/** Keeps `inFlight` calls of `call` going until the slice ends; returns calls completed per second. */
+async function saturate(call) {
+	let completed = 0;
+	const end = performance.now() + sliceMs;
+	const lane = async () => {
+		while (performance.now() < end) {
+			await call();
+			completed += 1;
+		}
+	};
+	const start = performance.now();
+	await Promise.all(Array.from({ length: inFlight }, lane));
+	return completed / ((performance.now() - start) / 1000);
+}
+
+function piscinaSubject(name, options) {
+	const pool = new Piscina({ filename: task('piscina-noop.mjs').href, minThreads: 2, maxThreads: 2, ...options });
+	return { name, slice: () => saturate(() => pool.run(null)), close: () => pool.close() };
+}
+
+function taskPoolSubject(pool) {
+	const signal = new AbortController().signal;
+	const ref = { moduleUrl: task('noop.mjs').href, exportName: 'default' };
+	const call = () => {
+		const invocationId = TaskPool.nextInvocationId();
+		return pool.runIteration(
+			{
+				protocolVersion: PROTOCOL_VERSION,
+				invocationId,
+				loopName: 'tp',
+				iteration: 0,
+				task: ref,
+				args: [],
+				timeoutMs: 0,
+			},
+			{ signal, scope: { loopName: 'tp', iteration: 0, allowlist: undefined } },
+		);
+	};
+	return { name: 'taskPool', slice: () => saturate(call), close: () => {} };
+}
+
+/** `inFlight` worker loops with `seconds: 0`, run for one slice and stopped; counts completed iterations. */
+function loopSubject(pool) {
+	const loops = Array.from({ length: inFlight }, (_, i) =>
+		loop({ seconds: 0, pool, logger: silentLogger, name: `tp-${i}` }, task('noop.mjs')),
+	);
+	let completed = 0;
+	for (const each of loops) each.on('iterationCompleted', () => completed++);
+	return {
+		name: 'loops',
+		async slice() {
+			completed = 0;
+			const start = performance.now();
+			const runs = loops.map((each) => each.start());
+			await new Promise((resolve) => setTimeout(resolve, sliceMs));
+			for (const each of loops) each.stop();
+			await Promise.all(runs);
+			return completed / ((performance.now() - start) / 1000);
+		},
+		close: () => {},
+	};
+}
+
+const pool = new TaskPool({ threads: 2, minThreads: 2 });
+const subjects = [
+	piscinaSubject('piscina', {}),
+	piscinaSubject('piscinaAtomicsDisabled', { atomics: 'disabled' }),
+	taskPoolSubject(pool),
+	loopSubject(pool),
+];
+for (let round = 0; round < warmupRounds + rounds; round++) {
+	for (let k = 0; k < subjects.length; k++) {
+		const subject = subjects[(round + k) % subjects.length];
+		const rate = await subject.slice();
+		if (round < warmupRounds) continue;
+		if (!rates.has(subject.name)) rates.set(subject.name, []);
+		rates.get(subject.name).push(rate);
+	}
+}
+for (const subject of subjects) await subject.close();
+await pool.close();
+
+const figures = {};
+for (const [name, list] of rates) figures[name] = summarize(list);
+report({ unit: 'calls/s', inFlight, figures });
