@@ -11,7 +11,7 @@ export type { DiscordAllowlist } from './main/host-api-impl.js';
 export type { LoopEndReason, LoopEventMap } from './main/loop.js';
 export { Loop, LoopState } from './main/loop.js';
 export type { ControllerLoopOptions, LoopControllerOptions, LoopStatus } from './main/loop-controller.js';
-export { LoopController } from './main/loop-controller.js';
+export { DEFAULT_LOOP_CONTROLLER_OPTIONS, LoopController } from './main/loop-controller.js';
 export type { LoopErrorHook, LoopHook, LoopLogger, LoopOptions } from './main/loop-options.js';
 export { DEFAULT_LOOP_OPTIONS, stderrLogger } from './main/loop-options.js';
 export type { ExceptionType } from './main/retryable-errors.js';
@@ -28,7 +28,7 @@ export type { TaskPoolOptions } from './main/task-pool.js';
 export { DEFAULT_TASK_POOL_OPTIONS, TaskPool } from './main/task-pool.js';
 export type { TimeInput, TimeOfDay, TimeOfDayInput } from './main/time-of-day.js';
 export type { WorkerLoopOptions } from './main/worker-executor.js';
-export { Isolation } from './main/worker-executor.js';
+export { DEFAULT_WORKER_LOOP_OPTIONS, Isolation } from './main/worker-executor.js';
 export type { SerializedError } from './protocol/index.js';
 export {
 	DiscordAccessError,

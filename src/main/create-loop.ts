@@ -8,6 +8,7 @@ import { resolveSchedule } from './schedule.js';
 import type { TaskPool, TaskPoolOptions } from './task-pool.js';
 import {
 	checkWorkerLoopOptions,
+	DEFAULT_WORKER_LOOP_OPTIONS,
 	resolveTaskModule,
 	WORKER_LOOP_OPTION_KEYS,
 	WorkerExecutor,
@@ -114,7 +115,7 @@ export function createLoop(
 		const moduleUrl = resolveTaskModule(body);
 		const pool = options.pool ?? (options.isolation === 'dedicated' ? undefined : internals.defaultPool?.());
 		executor = new WorkerExecutor(
-			{ moduleUrl, exportName: options.exportName ?? 'default' },
+			{ moduleUrl, exportName: options.exportName ?? DEFAULT_WORKER_LOOP_OPTIONS.exportName },
 			pool ? { ...options, pool } : options,
 			{
 				...(internals.dedicatedPoolOptions ? { dedicatedPoolOptions: internals.dedicatedPoolOptions } : {}),

@@ -36,6 +36,12 @@ export interface LoopControllerOptions<S extends ServiceMap = ServiceMap> {
 	readonly closeTimeoutMs?: number;
 }
 
+/** Defaults of {@link LoopControllerOptions}. */
+export const DEFAULT_LOOP_CONTROLLER_OPTIONS = {
+	closeOnClientDestroy: false,
+	closeTimeoutMs: 10_000,
+} as const satisfies LoopControllerOptions;
+
 /** Options the controller adds to a loop's options. */
 export interface ControllerLoopOptions {
 	/**
@@ -212,7 +218,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			);
 		}
 		assertKnownKeys(options, CONTROLLER_OPTION_KEYS, 'LoopController');
-		const { client, closeTimeoutMs = 10_000 } = options;
+		const { client, closeTimeoutMs = DEFAULT_LOOP_CONTROLLER_OPTIONS.closeTimeoutMs } = options;
 		if (
 			client !== undefined &&
 			(typeof client !== 'object' || client === null || typeof client.rest?.post !== 'function')

@@ -52,6 +52,13 @@ export interface WorkerLoopOptions {
 	readonly discord?: DiscordAllowlist;
 }
 
+/** Defaults of {@link WorkerLoopOptions}. */
+export const DEFAULT_WORKER_LOOP_OPTIONS = {
+	timeoutMs: 0,
+	isolation: Isolation.Shared,
+	exportName: 'default',
+} as const satisfies WorkerLoopOptions;
+
 /** Option names of {@link WorkerLoopOptions}. @internal */
 export const WORKER_LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
 	'pool',
@@ -232,7 +239,7 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 				iteration: invocation.iteration,
 				task: this.#task,
 				args: invocation.args as readonly Cloneable[],
-				timeoutMs: this.#options.timeoutMs ?? 0,
+				timeoutMs: this.#options.timeoutMs ?? DEFAULT_WORKER_LOOP_OPTIONS.timeoutMs,
 			},
 			{
 				signal: invocation.signal,
