@@ -1,4 +1,6 @@
+import { afterEach, beforeEach, vi } from 'vitest';
 import { type Loop, type LoopOptions, loop } from '../../src/index.js';
+import { T0 } from './fake-time.js';
 import { recordingLogger } from './recording-logger.js';
 
 const created: { cancel(): void }[] = [];
@@ -35,4 +37,18 @@ export function captureUnhandledRejections(): { readonly reasons: unknown[]; sto
 	};
 	process.on('unhandledRejection', listener);
 	return { reasons, stop: () => process.off('unhandledRejection', listener) };
+}
+
+/**
+ * Fake timers from {@link T0} around every test of the calling file, and the file's test loops cancelled after
+ * each test. Call it once at the top level of a loop test file.
+ */
+export function useLoopTestTime(): void {
+	beforeEach(() => {
+		vi.useFakeTimers({ now: T0 });
+	});
+	afterEach(() => {
+		cancelTestLoops();
+		vi.useRealTimers();
+	});
 }

@@ -1,22 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { CRON_CACHE_CAPACITY, parseCron } from '../../../src/main/cron-schedule.js';
-import { ErrorCode, InvalidOptionError } from '../../../src/protocol/errors.js';
-
-function utc(iso: string): number {
-	return Date.parse(iso);
-}
-
-/** Runs `action`, asserts it threw an InvalidOptionError, and returns it. */
-function invalidOption(action: () => unknown): InvalidOptionError {
-	let thrown: unknown;
-	try {
-		action();
-	} catch (error) {
-		thrown = error;
-	}
-	expect(thrown).toBeInstanceOf(InvalidOptionError);
-	return thrown as InvalidOptionError;
-}
+import { ErrorCode } from '../../../src/protocol/errors.js';
+import { invalidOption, utc } from '../../helpers/invalid-option.js';
 
 /** The first `count` fire times after `from`, each computed from the previous one. */
 function runs(pattern: string, timeZone: string, from: string, count: number): string[] {

@@ -1,18 +1,12 @@
 import { setImmediate as realImmediate } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { DEFAULT_LOOP_OPTIONS, type Loop, type LoopEndReason } from '../../../src/index.js';
 import { advance, delay, elapsed, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, captureUnhandledRejections, connectionReset, testLoop } from '../../helpers/loops.js';
+import { captureUnhandledRejections, connectionReset, testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { deferred, recordCalls } from '../../helpers/record-calls.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 /** Records the reason of every run that ends. */
 function endReasons(target: Loop<[]>): LoopEndReason[] {

@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ErrorCode, InvalidOptionError, type Loop, loop, type ScheduleOptions } from '../../../src/index.js';
 import { advance, delay, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, connectionReset, testLoop } from '../../helpers/loops.js';
+import { connectionReset, testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { recordCalls } from '../../helpers/record-calls.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 const DAY = 86_400_000;
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
 	DEFAULT_EXCEPTION_TYPES,
 	ErrorCode,
@@ -9,16 +9,10 @@ import {
 	loop,
 } from '../../../src/index.js';
 import { advance, elapsed, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, testLoop } from '../../helpers/loops.js';
+import { testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { recordCalls } from '../../helpers/record-calls.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 const noop = async () => {};
 

@@ -1,5 +1,5 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
 	DEFAULT_EXCEPTION_TYPES,
 	ErrorCode,
@@ -15,18 +15,12 @@ import {
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from '../../../src/index.js';
-import { advance, elapsed, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, connectionReset, testLoop } from '../../helpers/loops.js';
+import { advance, elapsed, exactClock, flush } from '../../helpers/fake-time.js';
+import { connectionReset, testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { recordCalls } from '../../helpers/record-calls.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 const noBody = { body: undefined, files: undefined };
 

@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { TaskAbortedError } from '../../../src/index.js';
 import { isPlainRoute, isRouteAllowed } from '../../../src/main/host-api-impl.js';
-import { advance, delay, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, testLoop } from '../../helpers/loops.js';
+import { advance, delay, flush } from '../../helpers/fake-time.js';
+import { testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { deferred, recordCalls } from '../../helpers/record-calls.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 describe('Loop#[Symbol.asyncDispose]', () => {
 	test('settles the promise of a queued start() instead of leaving it pending forever', async () => {

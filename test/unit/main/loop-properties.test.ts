@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
 	ErrorCode,
 	InvalidOptionError,
@@ -9,17 +9,11 @@ import {
 	loop,
 } from '../../../src/index.js';
 import { advance, delay, elapsed, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, connectionReset, testLoop } from '../../helpers/loops.js';
+import { connectionReset, testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { deferred, recordCalls } from '../../helpers/record-calls.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 /** Calls `fn`, expects a LoopStateError with ERR_LOOP_ALREADY_RUNNING, and returns it. */
 function alreadyRunning(fn: () => unknown): LoopStateError {

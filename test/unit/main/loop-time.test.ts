@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { type Clock, type Loop, MAX_TIMER_DELAY_MS, systemClock } from '../../../src/index.js';
 import { advance, elapsed, exactClock, flush, T0 } from '../../helpers/fake-time.js';
-import { cancelTestLoops, testLoop } from '../../helpers/loops.js';
+import { testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { recordCalls } from '../../helpers/record-calls.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 
-beforeEach(() => {
-	vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-	cancelTestLoops();
-	vi.useRealTimers();
-});
+useLoopTestTime();
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -8,27 +8,12 @@ import {
 	timeZoneOffsetMs,
 	zonedDateTimeToInstant,
 } from '../../../src/main/time-of-day.js';
-import { ErrorCode, InvalidOptionError } from '../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
+import { invalidOption, utc } from '../../helpers/invalid-option.js';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * HOUR_MS;
-
-function utc(iso: string): number {
-	return Date.parse(iso);
-}
-
-/** Runs `action`, asserts it threw an InvalidOptionError, and returns it. */
-function invalidOption(action: () => unknown): InvalidOptionError {
-	let thrown: unknown;
-	try {
-		action();
-	} catch (error) {
-		thrown = error;
-	}
-	expect(thrown).toBeInstanceOf(InvalidOptionError);
-	return thrown as InvalidOptionError;
-}
 
 /** Wall clock of `instant` in `zone` as 'YYYY-MM-DD HH:MM:SS', through the module's own offset function. */
 function wallClock(zone: string, instant: number): string {
