@@ -501,8 +501,8 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		for (;;) {
 			// One controller serves every sleep until a re-arm or a cancel aborts it: a new AbortController per sleep
 			// (with the listener the clock adds to it) cost about a third of an idle-bodied loop's main-thread time
-			// per iteration, in allocation and GC (bench/accuracy.mjs). The system clock removes its listener when a
-			// sleep ends, so nothing accumulates on the reused signal.
+			// per iteration, in allocation and GC (bench/accuracy.mjs). The system clock keeps a single listener per
+			// signal (see Clock#sleep), so nothing accumulates on the reused signal.
 			let controller = this.#sleepController;
 			if (!controller || controller.signal.aborted) {
 				controller = new AbortController();
