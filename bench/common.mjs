@@ -63,3 +63,6 @@ export function sharedNowMs() {
 
 /** A logger that drops everything: the benchmarks crash workers on purpose and need no stack traces on stderr. */
 export const silentLogger = { warn() {}, error() {} };
+
+/** A bench task module under bench/tasks, as a URL. */
+export const task = (name) => new URL(`./tasks/${name}`, import.meta.url);

@@ -9,15 +9,14 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
-import { params, report, silentLogger, sleep } from './common.mjs';
+import { params, report, silentLogger, sleep, task } from './common.mjs';
 import { summarize } from './stats.mjs';
+import { taskPoolIteration } from './task-pool-iteration.mjs';
 
 const { crashes, settleMs } = params({ crashes: 15, settleMs: 100 });
 // Each worker crashes on its third run: two healthy runs first, so every crash hits a warm worker.
 const CRASH_AT = 3;
-const PROTOCOL_VERSION = 1; // src/protocol/version.ts (not exported); a mismatch fails loudly
 const ELD_RESOLUTION_MS = 1;
-const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
 
 const recoveries = new Map();
 const rejections = new Map();
@@ -67,23 +66,8 @@ function piscinaSubject() {
 /** TaskPool's per-iteration path, called as WorkerExecutor calls it. */
 function taskPoolSubject() {
 	const pool = new TaskPool({ threads: 1, minThreads: 1 });
-	const signal = new AbortController().signal;
-	const ref = { moduleUrl: task('crash.mjs').href, exportName: 'default' };
-	const runOnce = () => {
-		const invocationId = TaskPool.nextInvocationId();
-		return pool.runIteration(
-			{
-				protocolVersion: PROTOCOL_VERSION,
-				invocationId,
-				loopName: 'crash',
-				iteration: invocationId,
-				task: ref,
-				args: [CRASH_AT],
-				timeoutMs: 0,
-			},
-			{ signal, scope: { loopName: 'crash', iteration: invocationId, allowlist: undefined } },
-		);
-	};
+	const runOnce = taskPoolIteration(pool, 'crash.mjs', { loopName: 'crash', args: [CRASH_AT] });
+
 	return { name: 'taskPool', crash: () => timeCrash('taskPool', runOnce), close: () => pool.close() };
 }
 

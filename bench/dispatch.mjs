@@ -9,13 +9,12 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
-import { params, report, silentLogger } from './common.mjs';
+import { params, report, silentLogger, task } from './common.mjs';
 import { summarize } from './stats.mjs';
+import { taskPoolIteration } from './task-pool-iteration.mjs';
 
 const { rounds, batch, warmupRounds } = params({ rounds: 30, batch: 200, warmupRounds: 3 });
-const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
 // src/protocol/version.ts; the package does not export it. A mismatch fails every call loudly, never silently.
-const PROTOCOL_VERSION = 1;
 
 /** Per-call samples (µs) of every figure, recorded after the warm-up rounds. */
 const samples = new Map();
@@ -36,13 +35,7 @@ async function rawSubject() {
 	await roundTrip(0);
 	return {
 		name: 'raw',
-		async batch(n, keep) {
-			for (let i = 0; i < n; i++) {
-				const start = performance.now();
-				await roundTrip(i);
-				if (keep) record('raw', (performance.now() - start) * 1000);
-			}
-		},
+		batch: sequential('raw', roundTrip),
 		close: () => worker.terminate(),
 	};
 }
@@ -52,43 +45,28 @@ async function piscinaSubject(name, options) {
 	await pool.run(null);
 	return {
 		name,
-		async batch(n, keep) {
-			for (let i = 0; i < n; i++) {
-				const start = performance.now();
-				await pool.run(null);
-				if (keep) record(name, (performance.now() - start) * 1000);
-			}
-		},
+		batch: sequential(name, () => pool.run(null)),
 		close: () => pool.close(),
+	};
+}
+
+/** A batch of `n` calls made one after another, each timed (µs) into `label` when `keep` is set. */
+function sequential(label, call) {
+	return async (n, keep) => {
+		for (let i = 0; i < n; i++) {
+			const start = performance.now();
+			await call(i);
+			if (keep) record(label, (performance.now() - start) * 1000);
+		}
 	};
 }
 
 /** TaskPool's per-iteration path, called the way WorkerExecutor calls it for one iteration of a loop. */
 function taskPoolSubject(pool) {
-	const signal = new AbortController().signal;
-	const ref = { moduleUrl: task('noop.mjs').href, exportName: 'default' };
-	const runOne = (iteration) =>
-		pool.runIteration(
-			{
-				protocolVersion: PROTOCOL_VERSION,
-				invocationId: TaskPool.nextInvocationId(),
-				loopName: 'bench',
-				iteration,
-				task: ref,
-				args: [],
-				timeoutMs: 0,
-			},
-			{ signal, scope: { loopName: 'bench', iteration, allowlist: undefined } },
-		);
+	const runOne = taskPoolIteration(pool, 'noop.mjs');
 	return {
 		name: 'taskPool',
-		async batch(n, keep) {
-			for (let i = 0; i < n; i++) {
-				const start = performance.now();
-				await runOne(i);
-				if (keep) record('taskPool', (performance.now() - start) * 1000);
-			}
-		},
+		batch: sequential('taskPool', runOne),
 		close: () => {},
 	};
 }

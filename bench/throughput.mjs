@@ -5,12 +5,11 @@
 import { performance } from 'node:perf_hooks';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
-import { params, report, silentLogger } from './common.mjs';
+import { params, report, silentLogger, task } from './common.mjs';
 import { summarize } from './stats.mjs';
+import { taskPoolIteration } from './task-pool-iteration.mjs';
 
 const { inFlight, sliceMs, rounds, warmupRounds } = params({ inFlight: 8, sliceMs: 500, rounds: 6, warmupRounds: 1 });
-const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
-const PROTOCOL_VERSION = 1; // src/protocol/version.ts (not exported); a mismatch fails loudly
 const rates = new Map();
 
 /** Keeps `inFlight` calls of `call` going until the slice ends; returns calls completed per second. */
@@ -34,23 +33,8 @@ function piscinaSubject(name, options) {
 }
 
 function taskPoolSubject(pool) {
-	const signal = new AbortController().signal;
-	const ref = { moduleUrl: task('noop.mjs').href, exportName: 'default' };
-	const call = () => {
-		const invocationId = TaskPool.nextInvocationId();
-		return pool.runIteration(
-			{
-				protocolVersion: PROTOCOL_VERSION,
-				invocationId,
-				loopName: 'tp',
-				iteration: 0,
-				task: ref,
-				args: [],
-				timeoutMs: 0,
-			},
-			{ signal, scope: { loopName: 'tp', iteration: 0, allowlist: undefined } },
-		);
-	};
+	const call = taskPoolIteration(pool, 'noop.mjs', { loopName: 'tp' });
+
 	return { name: 'taskPool', slice: () => saturate(call), close: () => {} };
 }
 

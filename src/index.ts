@@ -38,6 +38,7 @@ export {
 	LoopStateError,
 	PoolClosedError,
 	PoolQueueFullError,
+	PROTOCOL_VERSION,
 	ProtocolError,
 	RemoteError,
 	TaskAbortedError,

@@ -228,8 +228,10 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #maxThreads: number;
 	readonly #clock: Clock;
 	#discord: DiscordBridge | undefined;
-	/** Iterations submitted and not settled yet, each as a promise that never rejects. */
-	readonly #inflight = new Set<Promise<void>>();
+	/** Iterations submitted and not settled yet. */
+	#inflight = 0;
+	/** Resolves `close()`'s wait once `#inflight` drops to 0. */
+	#onDrained: (() => void) | undefined;
 	readonly #maxQueue: number;
 	#protocolError: ProtocolError | undefined;
 	#closed: Promise<void> | undefined;
@@ -319,21 +321,15 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			);
 		}
 		// piscina does not apply maxQueue to tasks that carry an abort signal (all of ours), so it is counted here.
-		if (this.#inflight.size >= this.#maxThreads + this.#maxQueue) {
+		if (this.#inflight >= this.#maxThreads + this.#maxQueue) {
 			return Promise.reject(
 				new PoolQueueFullError(
-					`The task pool is full: ${this.#inflight.size} iterations are running or waiting (threads ${this.#maxThreads} + maxQueue ${this.#maxQueue}); loop '${request.loopName}' will retry`,
+					`The task pool is full: ${this.#inflight} iterations are running or waiting (threads ${this.#maxThreads} + maxQueue ${this.#maxQueue}); loop '${request.loopName}' will retry`,
 				),
 			);
 		}
-		const running = this.#run(request, options);
-		const settled = running.then(
-			() => {},
-			() => {},
-		);
-		this.#inflight.add(settled);
-		void settled.then(() => this.#inflight.delete(settled));
-		return running;
+		this.#inflight += 1;
+		return this.#run(request, options);
 	}
 
 	async #run(request: RunIterationRequest, options: RunIterationOptions): Promise<Cloneable> {
@@ -406,6 +402,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			timers?.abort();
 			options.signal.removeEventListener('abort', onCancel);
 			this.#scopes.delete(invocationId);
+			this.#inflight -= 1;
+			if (this.#inflight === 0) this.#onDrained?.();
 		}
 	}
 
@@ -521,7 +519,11 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			// Each in-flight iteration settles by itself (a body that never returns needs its loop's timeoutMs or a
 			// cancel, which terminate its worker). piscina's own close() would wait 30 s for a task whose worker it
 			// terminated, so the pool waits for its iterations and then destroys the workers itself.
-			await Promise.all(this.#inflight);
+			if (this.#inflight > 0) {
+				await new Promise<void>((resolve) => {
+					this.#onDrained = resolve;
+				});
+			}
 			await this.#piscina.destroy();
 			for (const threadId of [...this.#channels.keys()]) this.#dropChannel(threadId);
 		})();

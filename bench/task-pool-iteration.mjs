@@ -1,0 +1,26 @@
+// Kept apart from common.mjs, which the sender child process imports: only the benchmarks that drive a TaskPool
+// load the package.
+import { PROTOCOL_VERSION, TaskPool } from 'discord-tasks';
+import { task } from './common.mjs';
+
+/**
+ * TaskPool's per-iteration path, called the way WorkerExecutor calls it for one iteration of a loop (no loop
+ * around it). Returns `(iteration) => Promise` running `taskName` with `args` on `pool`.
+ */
+export function taskPoolIteration(pool, taskName, { loopName = 'bench', args = [] } = {}) {
+	const signal = new AbortController().signal;
+	const ref = { moduleUrl: task(taskName).href, exportName: 'default' };
+	return (iteration = 0) =>
+		pool.runIteration(
+			{
+				protocolVersion: PROTOCOL_VERSION,
+				invocationId: TaskPool.nextInvocationId(),
+				loopName,
+				iteration,
+				task: ref,
+				args,
+				timeoutMs: 0,
+			},
+			{ signal, scope: { loopName, iteration, allowlist: undefined } },
+		);
+}
