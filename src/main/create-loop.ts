@@ -2,6 +2,7 @@ import { basename, extname } from 'node:path';
 import type { TaskDefinition } from '../protocol/index.js';
 import { describeValue, InvalidOptionError } from '../protocol/index.js';
 import { inlineExecutor } from './executor.js';
+import type { DiscordBridge } from './host-server.js';
 import { Loop } from './loop.js';
 import { type LoopOptions, resolveLoopOptions } from './loop-options.js';
 import { resolveSchedule } from './schedule.js';
@@ -9,6 +10,7 @@ import type { TaskPool, TaskPoolOptions } from './task-pool.js';
 import {
 	checkWorkerLoopOptions,
 	DEFAULT_WORKER_LOOP_OPTIONS,
+	Isolation,
 	resolveTaskModule,
 	WORKER_LOOP_OPTION_KEYS,
 	WorkerExecutor,
@@ -87,10 +89,10 @@ export interface LoopInternals {
 	/** The pool a worker loop uses when its options name none. */
 	// biome-ignore lint/suspicious/noExplicitAny: any service map
 	readonly defaultPool?: () => TaskPool<any>;
-	/** What a dedicated loop's own pool inherits (the controller's services and worker environment). */
+	/** What a loop's own worker or process inherits when it names no pool (the controller's pool options). */
 	readonly dedicatedPoolOptions?: () => TaskPoolOptions;
-	/** Called with every pool a worker loop uses (the controller binds its client for `ctx.discord`). */
-	readonly configurePool?: (pool: TaskPool) => void;
+	/** The Discord client bridge a worker loop's tasks use (`ctx.discord`), carried with each iteration. */
+	readonly discord?: () => DiscordBridge | undefined;
 	/** Option names the caller handles itself. */
 	readonly extraKeys?: readonly string[];
 }
@@ -113,13 +115,14 @@ export function createLoop(
 	if (isTask) {
 		checkWorkerLoopOptions(options);
 		const moduleUrl = resolveTaskModule(body);
-		const pool = options.pool ?? (options.isolation === 'dedicated' ? undefined : internals.defaultPool?.());
+		const ownWorker = options.isolation === Isolation.Dedicated || options.isolation === Isolation.Process;
+		const pool = options.pool ?? (ownWorker ? undefined : internals.defaultPool?.());
 		executor = new WorkerExecutor(
 			{ moduleUrl, exportName: options.exportName ?? DEFAULT_WORKER_LOOP_OPTIONS.exportName },
 			pool ? { ...options, pool } : options,
 			{
 				...(internals.dedicatedPoolOptions ? { dedicatedPoolOptions: internals.dedicatedPoolOptions } : {}),
-				...(internals.configurePool ? { configurePool: internals.configurePool } : {}),
+				...(internals.discord ? { discord: internals.discord } : {}),
 			},
 		);
 		const file = basename(new URL(moduleUrl).pathname);

@@ -4,7 +4,6 @@ import type { ServiceMap } from '../protocol/index.js';
 import {
 	assertKnownKeys,
 	type Cloneable,
-	DiscordAccessError,
 	describeValue,
 	ErrorCode,
 	InvalidOptionError,
@@ -16,7 +15,7 @@ import {
 } from '../protocol/index.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
-import type { DiscordBridge } from './host-api-impl.js';
+import type { DiscordBridge } from './host-server.js';
 import { type Loop, type LoopEventMap, LoopState } from './loop.js';
 import type { LoopOptions } from './loop-options.js';
 import type { ScheduleOptions } from './schedule.js';
@@ -91,7 +90,6 @@ interface Stats {
 type AnyLoop = Loop<readonly unknown[]>;
 
 const CONTROLLER_OPTION_KEYS = new Set(['client', 'pool', 'closeOnClientDestroy', 'closeTimeoutMs']);
-const SNOWFLAKE = /^\d{1,25}$/;
 
 function errorSummary(error: unknown): LoopStatus['lastError'] {
 	if (error instanceof Error) {
@@ -145,13 +143,17 @@ function whenStopped(loop: AnyLoop): Promise<void> {
 
 /** Discord access for workers, through the client's own REST manager (its rate limits, its token). */
 function clientBridge(client: Client): DiscordBridge {
+	// The host server has checked the channel id, the route, the method and the options; the method is still
+	// dispatched by name here, never looked up on the REST client.
+	const calls: Record<RestMethod, (route: `/${string}`, request: object) => Promise<unknown>> = {
+		get: (route, request) => client.rest.get(route, request),
+		post: (route, request) => client.rest.post(route, request),
+		put: (route, request) => client.rest.put(route, request),
+		patch: (route, request) => client.rest.patch(route, request),
+		delete: (route, request) => client.rest.delete(route, request),
+	};
 	return {
 		async send(channelId: string, payload: MessagePayload): Promise<Cloneable> {
-			if (!SNOWFLAKE.test(channelId)) {
-				throw new DiscordAccessError(`A channel id must be a snowflake (digits), got ${describeValue(channelId)}`, {
-					code: ErrorCode.DiscordAccessDenied,
-				});
-			}
 			const body = typeof payload === 'string' ? { content: payload } : payload;
 			return (await client.rest.post(`/channels/${channelId}/messages`, { body })) as Cloneable;
 		},
@@ -162,7 +164,7 @@ function clientBridge(client: Client): DiscordBridge {
 				...(options.reason ? { reason: options.reason } : {}),
 				...(options.headers ? { headers: options.headers } : {}),
 			};
-			return (await client.rest[method](route as `/${string}`, request)) as Cloneable;
+			return (await calls[method](route as `/${string}`, request)) as Cloneable;
 		},
 	};
 }
@@ -206,6 +208,8 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	readonly #poolOption: TaskPool<S> | TaskPoolOptions<S> | undefined;
 	readonly #closeTimeoutMs: number;
 	#pool: TaskPool<S> | undefined;
+	/** How this controller's worker loops reach Discord: made once, carried with every iteration. */
+	readonly #bridge: DiscordBridge | undefined;
 	#closing: Promise<void> | undefined;
 
 	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
@@ -232,6 +236,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			);
 		}
 		this.client = client;
+		this.#bridge = client ? clientBridge(client) : undefined;
 		this.#closeTimeoutMs = closeTimeoutMs;
 		this.#poolOption = options.pool;
 		if (options.pool instanceof TaskPool) this.#adoptPool(options.pool);
@@ -263,22 +268,14 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		return this.#adoptPool(new TaskPool<S>(option instanceof TaskPool ? {} : (option ?? {})));
 	}
 
-	/** What a dedicated worker loop's own pool inherits from the controller's pool options. */
+	/** What a loop's own worker or process inherits: every option of the controller's pool. */
 	#dedicatedPoolOptions(): TaskPoolOptions {
 		const option = this.#poolOption;
-		if (option === undefined || option instanceof TaskPool) return {};
-		const { services, env, scrubEnv, execArgv } = option;
-		return {
-			...(services === undefined ? {} : { services }),
-			...(env === undefined ? {} : { env }),
-			...(scrubEnv === undefined ? {} : { scrubEnv }),
-			...(execArgv === undefined ? {} : { execArgv }),
-		};
+		return option instanceof TaskPool ? option.options : (option ?? {});
 	}
 
 	#adoptPool(pool: TaskPool<S>): TaskPool<S> {
 		this.#pool = pool;
-		if (this.client) pool.bindDiscord(clientBridge(this.client));
 		return pool;
 	}
 
@@ -315,13 +312,12 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			throw new InvalidOptionError('waitUntilReady', '`waitUntilReady` needs a client: new LoopController({ client })');
 		}
 		const client = this.client;
+		const bridge = this.#bridge;
 		const loop = createLoop(options, body, {
 			extraKeys: ['waitUntilReady'],
 			defaultPool: () => this.pool,
 			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
-			configurePool: (pool) => {
-				if (client) pool.bindDiscord(clientBridge(client));
-			},
+			discord: () => bridge,
 			...(options.waitUntilReady && client ? { gate: (signal: AbortSignal) => whenReady(client, signal) } : {}),
 		});
 		if (this.#loops.has(loop.name)) {

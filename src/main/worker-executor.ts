@@ -9,13 +9,15 @@ import {
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
-	PROTOCOL_VERSION,
 	TaskModuleError,
 	type TaskRef,
 } from '../protocol/index.js';
 import { acquireDefaultPool, releaseDefaultPool } from './default-pool.js';
+import { CompiledAllowlist, type DiscordAllowlist } from './discord-allowlist.js';
 import type { Executor, Invocation } from './executor.js';
-import type { DiscordAllowlist } from './host-api-impl.js';
+import type { DiscordBridge } from './host-server.js';
+import type { IterationCall, RunIterationOptions } from './iteration-supervisor.js';
+import { ProcessPool } from './process-pool.js';
 import { assertTaskPoolOptions, TaskPool, type TaskPoolOptions } from './task-pool.js';
 
 /** How a worker loop's iterations are isolated from other loops. */
@@ -24,6 +26,12 @@ export const Isolation = {
 	Shared: 'shared',
 	/** The loop gets a worker of its own, with its own `resourceLimits`: a leak or crash cannot touch other loops. */
 	Dedicated: 'dedicated',
+	/**
+	 * The loop gets a child process of its own, started without the bot's token in its environment or memory: the
+	 * boundary for task code you do not trust (threads share one address space; processes do not). Also for native
+	 * addons that cannot load in a worker thread. See docs/security.md.
+	 */
+	Process: 'process',
 } as const;
 /** One of the {@link Isolation} values. */
 export type Isolation = (typeof Isolation)[keyof typeof Isolation];
@@ -42,9 +50,9 @@ export interface WorkerLoopOptions {
 	readonly timeoutMs?: number;
 	/** @defaultValue 'shared' */
 	readonly isolation?: Isolation;
-	/** Heap/stack caps of the loop's own worker (`isolation: 'dedicated'` only). */
+	/** Heap/stack caps of the loop's own worker or process (`isolation: 'dedicated'` or `'process'`). */
 	readonly resourceLimits?: ResourceLimits;
-	/** How long a cancelled or timed-out body of the loop's own worker may take to stop (`isolation: 'dedicated'` only; a shared pool has its own). @defaultValue 1000 */
+	/** How long a cancelled or timed-out body of the loop's own worker or process may take to stop (`isolation: 'dedicated'` or `'process'`; a shared pool has its own). @defaultValue 1000 */
 	readonly graceMs?: number;
 	/** The module export that holds the task. @defaultValue 'default' */
 	readonly exportName?: string;
@@ -108,34 +116,30 @@ export function checkWorkerLoopOptions(options: WorkerLoopOptions): void {
 			`\`timeoutMs\` must be a finite number >= 0, got ${describeValue(timeoutMs)}`,
 		);
 	}
-	if (isolation !== undefined && isolation !== Isolation.Shared && isolation !== Isolation.Dedicated) {
+	const isolations: readonly unknown[] = Object.values(Isolation);
+	if (isolation !== undefined && !isolations.includes(isolation)) {
 		throw new InvalidOptionError(
 			'isolation',
-			`\`isolation\` must be 'shared' or 'dedicated', got ${describeValue(isolation)}`,
+			`\`isolation\` must be one of ${isolations.map((name) => `'${name}'`).join(', ')}, got ${describeValue(isolation)}`,
 		);
 	}
 	if (pool !== undefined && !(pool instanceof TaskPool)) {
 		throw new InvalidOptionError('pool', `\`pool\` must be a TaskPool, got ${describeValue(pool)}`);
 	}
-	if (pool !== undefined && isolation === Isolation.Dedicated) {
-		throw new InvalidOptionError(
-			'pool',
-			"`pool` cannot be combined with `isolation: 'dedicated'` (the loop gets a worker of its own)",
-		);
-	}
-	if (options.resourceLimits !== undefined && isolation !== Isolation.Dedicated) {
+	const ownWorker = isolation === Isolation.Dedicated || isolation === Isolation.Process;
+	if (options.resourceLimits !== undefined && !ownWorker) {
 		throw new InvalidOptionError(
 			'resourceLimits',
-			"`resourceLimits` applies to a loop's own worker: add `isolation: 'dedicated'` (or set it on a TaskPool)",
+			"`resourceLimits` applies to a loop's own worker: add `isolation: 'dedicated'` or `'process'` (or set it on a TaskPool)",
 		);
 	}
-	if (options.graceMs !== undefined && isolation !== Isolation.Dedicated) {
+	if (options.graceMs !== undefined && !ownWorker) {
 		throw new InvalidOptionError(
 			'graceMs',
-			"`graceMs` of a loop applies to its own worker: add `isolation: 'dedicated'` (or set it on the TaskPool)",
+			"`graceMs` of a loop applies to its own worker: add `isolation: 'dedicated'` or `'process'` (or set it on the TaskPool)",
 		);
 	}
-	if (isolation === Isolation.Dedicated) {
+	if (ownWorker) {
 		// The loop's own pool is created when a run starts; refuse its bad options now.
 		assertTaskPoolOptions({
 			...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
@@ -150,37 +154,51 @@ export function checkWorkerLoopOptions(options: WorkerLoopOptions): void {
 	}
 }
 
+/** Where a worker loop's iterations run: a shared or dedicated {@link TaskPool}, or a task process. @internal */
+export interface IterationRunner {
+	runIteration(call: IterationCall, options: RunIterationOptions): Promise<Cloneable>;
+	close(): Promise<void>;
+}
+
 /** How an owner (the LoopController) shapes the pools a worker loop uses. @internal */
 export interface WorkerExecutorHooks {
-	/** Options a dedicated pool inherits. */
+	/** Options a loop's own worker or process inherits when the loop names no pool (the controller's pool options). */
 	readonly dedicatedPoolOptions?: () => TaskPoolOptions;
-	/** Called with each pool the loop uses. */
-	readonly configurePool?: (pool: TaskPool) => void;
+	/** The client bridge the loop's tasks reach Discord through (carried with each iteration). */
+	readonly discord?: () => DiscordBridge | undefined;
 }
 
 /**
  * The executor of worker loops: sends each iteration to a pool. It takes the default pool (or creates the loop's
- * dedicated one) when a run begins and gives it back when the run ends.
+ * own worker or process) when a run begins and gives it back when the run ends. Each iteration carries the loop's
+ * allowlist and Discord client: a pool shared by several controllers never mixes them up.
  * @internal
  */
 export class WorkerExecutor<Args extends readonly unknown[]> implements Executor<Args> {
 	readonly #task: TaskRef;
 	readonly #options: WorkerLoopOptions;
-	#pool: TaskPool | undefined;
-	#borrowed: 'default' | 'dedicated' | undefined;
-
+	readonly #allowlist: CompiledAllowlist;
 	readonly #hooks: WorkerExecutorHooks;
+	readonly #timeoutMs: number;
+	#runner: IterationRunner | undefined;
+	#borrowed: 'default' | 'own' | undefined;
 
 	constructor(task: TaskRef, options: WorkerLoopOptions, hooks: WorkerExecutorHooks = {}) {
 		this.#task = task;
 		this.#options = options;
 		this.#hooks = hooks;
-		if (options.pool) hooks.configurePool?.(options.pool);
+		this.#allowlist = new CompiledAllowlist(options.discord);
+		this.#timeoutMs = options.timeoutMs ?? DEFAULT_WORKER_LOOP_OPTIONS.timeoutMs;
 	}
 
-	/** The pool the current run uses (the given one, the default one, or the loop's own). */
-	get pool(): TaskPool | undefined {
-		return this.#options.pool ?? this.#pool;
+	/** Whether the loop runs in a worker or process of its own. */
+	get #ownWorker(): boolean {
+		return this.#options.isolation === Isolation.Dedicated || this.#options.isolation === Isolation.Process;
+	}
+
+	/** The pool the current run uses (the given one, the default one), or the loop's own worker or process. */
+	get pool(): IterationRunner | undefined {
+		return this.#runner ?? (this.#ownWorker ? undefined : this.#options.pool);
 	}
 
 	checkArgs(args: Args): void {
@@ -197,28 +215,32 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 	}
 
 	acquire(): void {
-		if (this.#options.pool || this.#pool) return;
-		if (this.#options.isolation === Isolation.Dedicated) {
-			this.#pool = new TaskPool({
-				...this.#hooks.dedicatedPoolOptions?.(),
+		if (this.#runner || (this.#options.pool && !this.#ownWorker)) return;
+		if (this.#ownWorker) {
+			// A loop's own worker or process inherits every option of the pool it names (or of the controller's pool),
+			// so an option added to TaskPool is never silently left out.
+			const inherited = this.#options.pool?.options ?? this.#hooks.dedicatedPoolOptions?.() ?? {};
+			const own: TaskPoolOptions = {
+				...inherited,
 				threads: 1,
+				minThreads: 0,
 				...(this.#options.resourceLimits ? { resourceLimits: this.#options.resourceLimits } : {}),
 				...(this.#options.graceMs === undefined ? {} : { graceMs: this.#options.graceMs }),
-			});
-			this.#borrowed = 'dedicated';
+			};
+			this.#runner = this.#options.isolation === Isolation.Process ? new ProcessPool(own) : new TaskPool(own);
+			this.#borrowed = 'own';
 		} else {
-			this.#pool = acquireDefaultPool();
+			this.#runner = acquireDefaultPool();
 			this.#borrowed = 'default';
 		}
-		this.#hooks.configurePool?.(this.#pool);
 	}
 
 	async release(): Promise<void> {
 		const borrowed = this.#borrowed;
-		const pool = this.#pool;
-		this.#pool = undefined;
+		const runner = this.#runner;
+		this.#runner = undefined;
 		this.#borrowed = undefined;
-		if (borrowed === 'dedicated') await pool?.close();
+		if (borrowed === 'own') await runner?.close();
 		else if (borrowed === 'default') await releaseDefaultPool();
 	}
 
@@ -231,19 +253,18 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 				}),
 			);
 		}
+		const { loopName, iteration } = invocation;
 		return pool.runIteration(
 			{
-				protocolVersion: PROTOCOL_VERSION,
-				invocationId: TaskPool.nextInvocationId(),
-				loopName: invocation.loopName,
-				iteration: invocation.iteration,
 				task: this.#task,
 				args: invocation.args as readonly Cloneable[],
-				timeoutMs: this.#options.timeoutMs ?? DEFAULT_WORKER_LOOP_OPTIONS.timeoutMs,
+				loopName,
+				iteration,
+				timeoutMs: this.#timeoutMs,
 			},
 			{
 				signal: invocation.signal,
-				scope: { loopName: invocation.loopName, iteration: invocation.iteration, allowlist: this.#options.discord },
+				scope: { loopName, iteration, allowlist: this.#allowlist, discord: this.#hooks.discord?.() },
 			},
 		);
 	}

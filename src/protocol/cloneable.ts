@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * A value that survives `structuredClone` / `postMessage` unchanged in meaning: what may cross the
  * thread boundary. Class instances (methods would be lost), functions and symbols are excluded.
@@ -44,6 +46,9 @@ export function describeUncloneable(value: unknown, path: string, seen = new Set
 	}
 	if (value === null) return undefined;
 	const object = value as object;
+	// A Proxy passes every check below through its traps and then fails (or clones differently) inside
+	// structuredClone, where the failure would look like a crashed worker.
+	if (types.isProxy(object)) return `${path} is a Proxy (structured clone cannot copy it: pass the plain data)`;
 	if (seen.has(object)) return undefined;
 	seen.add(object);
 	if (object instanceof Date || object instanceof RegExp || object instanceof ArrayBuffer) return undefined;

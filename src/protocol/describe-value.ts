@@ -40,12 +40,16 @@ export function describeValue(value: unknown): string {
  * @param options - The options object (already known to be an object).
  * @param known - The accepted keys.
  * @param what - What takes the options, for the message: `'loop()'`, `'TaskPool'`.
+ * @param path - Where the options object sits, for the refused option's name (`'discord'` → `'discord.chanels'`).
  * @throws {@link InvalidOptionError} naming the first unknown key.
  */
-export function assertKnownKeys(options: object, known: ReadonlySet<string>, what: string): void {
+export function assertKnownKeys(options: object, known: ReadonlySet<string>, what: string, path?: string): void {
 	for (const key of Object.keys(options)) {
 		if (!known.has(key)) {
-			throw new InvalidOptionError(key, `Unknown ${what} option \`${key}\`: expected one of ${[...known].join(', ')}`);
+			throw new InvalidOptionError(
+				path === undefined ? key : `${path}.${key}`,
+				`Unknown ${what} option \`${key}\`: expected one of ${[...known].join(', ')}`,
+			);
 		}
 	}
 }

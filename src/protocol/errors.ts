@@ -502,14 +502,54 @@ function isOurCode(code: string | undefined): code is ErrorCode {
 	return code !== undefined && Object.hasOwn(REGISTRY, code);
 }
 
+const stringOr = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' &&
+	value !== null &&
+	!Array.isArray(value) &&
+	(Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+
+/**
+ * A {@link SerializedError} as it arrived from the other side, made well-formed: every field of the right type,
+ * the cause chain no deeper than {@link MAX_CAUSE_DEPTH}. A worker is code the main thread does not control, and
+ * what it sends in place of an error (junk, a forged outcome) must rebuild into an error, never throw.
+ * @internal
+ */
+export function sanitizeSerializedError(value: unknown, depth: number): SerializedError {
+	if (!isPlainRecord(value)) {
+		return { name: 'UnserializableError', message: 'The other side sent an error that is not one', classChain: [] };
+	}
+	const chain = Array.isArray(value['classChain'])
+		? (value['classChain'] as unknown[]).filter((name): name is string => typeof name === 'string').slice(0, 32)
+		: [];
+	const result: { -readonly [K in keyof SerializedError]: SerializedError[K] } = {
+		name: stringOr(value['name'], 'Error'),
+		message: stringOr(value['message'], ''),
+		classChain: chain,
+	};
+	const { code, stack, data, cause, nonError } = value;
+	if (typeof code === 'string') result.code = code;
+	if (typeof stack === 'string') result.stack = stack;
+	if (isPlainRecord(data)) result.data = data as { readonly [key: string]: Cloneable };
+	if (cause !== undefined && depth < MAX_CAUSE_DEPTH) result.cause = sanitizeSerializedError(cause, depth + 1);
+	if (isPlainRecord(nonError) && 'value' in nonError) {
+		result.nonError = { value: nonError['value'] as Cloneable, type: stringOr(nonError['type'], 'unknown') };
+	}
+	return result;
+}
+
 /**
  * Rebuilds a thrown value from its {@link SerializedError}: our own errors with their class (by code),
  * built-in errors (`TypeError`, ...) with theirs, anything else as a {@link RemoteError} that keeps the
  * remote name and class chain. Non-Error throwables come back as the value itself.
  */
-export function deserializeError(serialized: SerializedError): unknown {
+export function deserializeError(input: SerializedError): unknown {
+	return rebuildError(sanitizeSerializedError(input, 0));
+}
+
+function rebuildError(serialized: SerializedError): unknown {
 	if (serialized.nonError) return serialized.nonError.value;
-	const cause = serialized.cause === undefined ? undefined : deserializeError(serialized.cause);
+	const cause = serialized.cause === undefined ? undefined : rebuildError(serialized.cause);
 	let error: Error;
 	const isOurs = isOurCode(serialized.code) && serialized.classChain.includes('DiscordTasksError');
 	if (isOurs) {

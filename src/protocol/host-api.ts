@@ -21,17 +21,3 @@ export type MessagePayload = string | { readonly [key: string]: Cloneable };
 export type HostResult =
 	| { readonly ok: true; readonly value: Cloneable }
 	| { readonly ok: false; readonly error: SerializedError };
-
-/**
- * Worker → main calls over the worker's host channel (comlink). Narrow and DTO-only: the implementation on the
- * main side is the only code that touches the services and the discord.js client on a worker's behalf.
- * Results come back as {@link HostResult} envelopes because comlink would lose an error's class and fields.
- */
-export interface HostApi {
-	/** Calls a service the main thread registered (`new TaskPool({ services })`). */
-	callService(invocationId: number, name: string, args: readonly Cloneable[]): Promise<HostResult>;
-	/** Sends a message through the client (checked against the loop's allowlist). */
-	sendMessage(invocationId: number, channelId: string, payload: MessagePayload): Promise<HostResult>;
-	/** A REST call through the client's own REST manager (checked against the loop's allowlist). */
-	rest(invocationId: number, method: RestMethod, route: string, options: RestCallOptions): Promise<HostResult>;
-}

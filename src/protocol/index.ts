@@ -1,7 +1,6 @@
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
 export { assertKnownKeys, describeValue } from './describe-value.js';
-export { portEndpoint } from './endpoint.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
 	DiscordAccessError,
@@ -17,6 +16,7 @@ export {
 	REGISTERED_CODES,
 	RemoteError,
 	remoteClassChain,
+	sanitizeSerializedError,
 	serializeError,
 	TaskAbortedError,
 	TaskError,
@@ -24,9 +24,17 @@ export {
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from './errors.js';
-export type { HostApi, HostResult, MessagePayload, RestCallOptions } from './host-api.js';
+export type { HostResult, MessagePayload, RestCallOptions } from './host-api.js';
 export { RestMethod } from './host-api.js';
-export type { TaskControl } from './task-control.js';
+export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage } from './host-channel.js';
+export { HostMethod, isMainToWorkerMessage, MAX_INVOCATION_ID_LENGTH, parseHostCall } from './host-channel.js';
+export type {
+	MainToProcessMessage,
+	ProcessHello,
+	ProcessOutcome,
+	ProcessRun,
+	ProcessToMainMessage,
+} from './process-channel.js';
 export type {
 	RegisteredServices,
 	RemoteServices,
@@ -37,13 +45,11 @@ export type {
 } from './task-definition.js';
 export { isTaskDefinition, kTask } from './task-definition.js';
 export type {
-	InspectTaskOutcome,
-	InspectTaskRequest,
 	IterationOutcome,
 	RunIterationRequest,
 	TaskHandlers,
 	TaskRef,
 	WorkerHello,
 } from './tasks.js';
-export { TaskName, WORKER_HELLO } from './tasks.js';
+export { HELLO_KEY_ENV, TaskName, WORKER_HELLO } from './tasks.js';
 export { PROTOCOL_VERSION } from './version.js';

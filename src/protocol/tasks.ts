@@ -1,13 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Cloneable } from './cloneable.js';
 import type { SerializedError } from './errors.js';
+import type { HostCall } from './host-channel.js';
 
 /** The handlers the worker host exports; piscina calls them by name. */
 export const TaskName = {
 	/** Run one iteration of a task body. */
 	RunIteration: 'runIteration',
-	/** Load a task module and describe it, without running it. */
-	InspectTask: 'inspectTask',
 } as const;
 /** One of the {@link TaskName} values. */
 export type TaskName = (typeof TaskName)[keyof typeof TaskName];
@@ -16,17 +15,25 @@ export type TaskName = (typeof TaskName)[keyof typeof TaskName];
 export const WORKER_HELLO = 'discord-tasks:hello';
 
 /**
+ * The environment variable through which a pool hands its workers the key that authenticates their hello. The
+ * worker host reads it and deletes it from `process.env` as it loads, before any task module is imported, so a
+ * task cannot forge a hello (which would bind a channel of its choosing to another worker).
+ */
+export const HELLO_KEY_ENV = 'DISCORD_TASKS_HELLO_KEY';
+
+/**
  * Posted by each worker host as it loads (through `parentPort`, which piscina re-emits as the pool's `'message'`
- * event): the worker's half of its two persistent comlink channels, set up once per worker rather than once per
- * iteration. `hostPort` carries worker → main calls ({@link HostApi}), `controlPort` main → worker calls
- * ({@link TaskControl}); each port is used in one direction only.
+ * event): the worker's end of its persistent host channel, set up once per worker rather than once per
+ * iteration. The channel carries {@link HostCall}s from the worker and replies and cancels from the main side.
+ * Anyone in the worker can post on `parentPort`; the main side accepts only a hello with the pool's `key`, once per
+ * worker.
  */
 export interface WorkerHello {
 	readonly type: typeof WORKER_HELLO;
 	readonly protocolVersion: number;
 	readonly threadId: number;
-	readonly hostPort: MessagePort;
-	readonly controlPort: MessagePort;
+	readonly key: string;
+	readonly port: MessagePort;
 }
 
 /** Which task to run: a module URL (`file:` URL string) and its export. */
@@ -39,8 +46,14 @@ export type TaskRef = {
 /** Main → worker: run one iteration. Only structured-cloneable data. */
 export type RunIterationRequest = {
 	readonly protocolVersion: number;
-	/** Correlation id (a counter on the main side), used by {@link TaskControl.cancel}. */
-	readonly invocationId: number;
+	/** Correlation id minted by the pool for this iteration (random); a cancel names it. */
+	readonly invocationId: string;
+	/**
+	 * The secret the iteration's host calls carry ({@link HostCall}): minted by the main side for this iteration
+	 * only, and sent to nobody but the worker that runs it. `invocationId` may be sent to every worker (a cancel is);
+	 * this never is.
+	 */
+	readonly token: string;
 	readonly loopName: string;
 	readonly iteration: number;
 	readonly task: TaskRef;
@@ -57,17 +70,7 @@ export type IterationOutcome =
 	| { readonly ok: true; readonly durationMs: number; readonly value: Cloneable }
 	| { readonly ok: false; readonly durationMs: number; readonly error: SerializedError };
 
-/** Main → worker: check that a module has a task as the named export. */
-export type InspectTaskRequest = {
-	readonly protocolVersion: number;
-	readonly task: TaskRef;
-};
-
-/** Worker → main: the result of {@link InspectTaskRequest}. */
-export type InspectTaskOutcome = { readonly ok: true } | { readonly ok: false; readonly error: SerializedError };
-
 /** The contract `src/worker/entry.ts` must satisfy (checked with `satisfies`). */
 export interface TaskHandlers {
 	[TaskName.RunIteration](request: RunIterationRequest): Promise<IterationOutcome>;
-	[TaskName.InspectTask](request: InspectTaskRequest): Promise<InspectTaskOutcome>;
 }

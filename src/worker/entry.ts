@@ -1,30 +1,34 @@
 /**
- * The worker host: piscina's `filename`. It sets up this worker's two persistent comlink channels as it loads and
- * exports one handler per task name. Nothing else happens at load.
+ * The worker host: piscina's `filename`, built as CommonJS. piscina loads it with `require()`; an ES module there
+ * goes through `require(esm)`, and Node 20 aborts the whole process (`v8::Module::IsGraphAsync`) when a worker is
+ * terminated while it loads one. Task modules are loaded later with a real dynamic `import()`.
+ *
+ * As it loads, before any task module, it takes the pool's hello key out of the environment and posts the hello
+ * that gives the main side this worker's end of its host channel.
  */
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
-import { expose, wrap } from 'comlink';
-import { type HostApi, PROTOCOL_VERSION, portEndpoint, WORKER_HELLO, type WorkerHello } from '../protocol/index.js';
+import { HELLO_KEY_ENV, PROTOCOL_VERSION, WORKER_HELLO, type WorkerHello } from '../protocol/index.js';
 import { TaskHost } from './task-host.js';
 
-const hostChannel = new MessageChannel();
-const controlChannel = new MessageChannel();
-const taskHost = new TaskHost(wrap<HostApi>(portEndpoint(hostChannel.port1)));
-expose(taskHost.control, portEndpoint(controlChannel.port1));
-// The ports must not keep an idle worker alive: piscina decides when a worker ends.
-hostChannel.port1.unref();
-controlChannel.port1.unref();
+const key = process.env[HELLO_KEY_ENV] ?? '';
+delete process.env[HELLO_KEY_ENV];
+
+const channel = new MessageChannel();
+const taskHost = new TaskHost((call) => channel.port1.postMessage(call));
+channel.port1.on('message', (message: unknown) => taskHost.receive(message));
+// The port must not keep an idle worker alive: piscina decides when a worker ends.
+channel.port1.unref();
 
 // piscina re-emits any non-ready message a worker posts as the pool's 'message' event: that is how the main
-// side receives this worker's ports (it cannot post to a worker's parentPort itself without confusing piscina).
+// side receives this worker's port (it cannot post to a worker's parentPort itself without confusing piscina).
 const hello: WorkerHello = {
 	type: WORKER_HELLO,
 	protocolVersion: PROTOCOL_VERSION,
 	threadId,
-	hostPort: hostChannel.port2,
-	controlPort: controlChannel.port2,
+	key,
+	port: channel.port2,
 };
-parentPort?.postMessage(hello, [hostChannel.port2, controlChannel.port2]);
+parentPort?.postMessage(hello, [channel.port2]);
 
-export const { runIteration, inspectTask } = taskHost.handlers;
+export const { runIteration } = taskHost.handlers;
 export default runIteration;

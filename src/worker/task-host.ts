@@ -1,117 +1,106 @@
 import { performance } from 'node:perf_hooks';
-import type { Remote } from 'comlink';
 import {
 	type Cloneable,
 	describeUncloneable,
+	describeValue,
 	ErrorCode,
-	type HostApi,
-	type InspectTaskOutcome,
-	type InspectTaskRequest,
+	type HostCall,
 	InvalidOptionError,
 	type IterationOutcome,
 	PROTOCOL_VERSION,
 	ProtocolError,
 	type RunIterationRequest,
 	serializeError,
-	type TaskControl,
 	type TaskHandlers,
 } from '../protocol/index.js';
-import { createTaskContext } from './task-context.js';
+import { HostClient } from './host-client.js';
+import { setLongTimeout } from './long-timeout.js';
+import { IterationContext } from './task-context.js';
 import { TaskRegistry } from './task-registry.js';
 
-function checkVersion(version: number): void {
-	if (version !== PROTOCOL_VERSION) {
+function checkRequest(request: RunIterationRequest): void {
+	if (typeof request !== 'object' || request === null) {
+		throw new ProtocolError(`The worker host was sent ${describeValue(request)} instead of an iteration`, {
+			code: ErrorCode.ProtocolUnexpectedMessage,
+		});
+	}
+	if (request.protocolVersion !== PROTOCOL_VERSION) {
 		throw new ProtocolError(
-			`The worker host speaks protocol ${PROTOCOL_VERSION} but the main thread sent protocol ${version}: the worker host (workerPath) comes from another release of discord-tasks`,
+			`The worker host speaks protocol ${PROTOCOL_VERSION} but the main thread sent protocol ${String(request.protocolVersion)}: the worker host (workerPath) comes from another release of discord-tasks`,
 			{ code: ErrorCode.ProtocolVersionMismatch },
 		);
 	}
 }
 
+const timeoutReason = () => new DOMException('The iteration ran past its timeoutMs', 'TimeoutError');
+const cancelReason = () => new DOMException('The loop was cancelled', 'AbortError');
+
 /**
- * The worker side of the contract: runs iterations and answers control calls. Task bodies may throw anything;
- * every outcome is returned as data ({@link IterationOutcome}), never as a rejection.
+ * The task side of the contract, the same in a worker thread and in a task process: runs iterations, makes the
+ * host calls of their contexts and takes cancels. Task bodies may throw anything; every outcome is returned as
+ * data ({@link IterationOutcome}), never as a rejection.
  */
 export class TaskHost {
-	readonly #host: Remote<HostApi>;
+	readonly #client: HostClient;
 	readonly #registry = new TaskRegistry();
-	/** Running iterations by invocation id, for {@link TaskControl.cancel}. */
-	readonly #running = new Map<number, AbortController>();
+	/** Running iterations by invocation id, for cancels. */
+	readonly #running = new Map<string, AbortController>();
 
-	constructor(host: Remote<HostApi>) {
-		this.#host = host;
+	/** @param post - Sends a host call to the main side (the worker's port, or the process's IPC channel). */
+	constructor(post: (call: HostCall) => void) {
+		this.#client = new HostClient(post, (invocationId, reason) =>
+			this.#running.get(invocationId)?.abort(reason === 'timeout' ? timeoutReason() : cancelReason()),
+		);
 	}
 
 	/** The handlers piscina calls (see `entry.ts`). */
 	readonly handlers = {
-		runIteration: (request: RunIterationRequest) => this.#runIteration(request),
-		inspectTask: (request: InspectTaskRequest) => this.#inspectTask(request),
+		runIteration: (request: RunIterationRequest) => this.runIteration(request),
 	} satisfies TaskHandlers;
 
-	/** What the main thread may call on this worker. */
-	readonly control: TaskControl = {
-		cancel: (invocationId, reason) => {
-			this.#running
-				.get(invocationId)
-				?.abort(
-					reason === 'timeout'
-						? new DOMException('The iteration ran past its timeoutMs', 'TimeoutError')
-						: new DOMException('The loop was cancelled', 'AbortError'),
-				);
-		},
-		ping: () => PROTOCOL_VERSION,
-	};
-
-	async #inspectTask(request: InspectTaskRequest): Promise<InspectTaskOutcome> {
-		try {
-			checkVersion(request.protocolVersion);
-			await this.#registry.load(request.task);
-			return { ok: true };
-		} catch (error) {
-			return { ok: false, error: serializeError(error) };
-		}
+	/** Handles a message from the main side: a reply to a host call, or a cancel. */
+	receive(message: unknown): void {
+		this.#client.receive(message);
 	}
 
-	async #runIteration(request: RunIterationRequest): Promise<IterationOutcome> {
+	/** Runs one iteration; never rejects. */
+	async runIteration(request: RunIterationRequest): Promise<IterationOutcome> {
 		const startedAt = performance.now();
 		const controller = new AbortController();
-		let deadline: ReturnType<typeof setTimeout> | undefined;
-		this.#running.set(request.invocationId, controller);
+		let clearDeadline: (() => void) | undefined;
+		let invocationId: string | undefined;
 		try {
-			checkVersion(request.protocolVersion);
+			checkRequest(request);
+			invocationId = request.invocationId;
+			this.#running.set(invocationId, controller);
 			const task = await this.#registry.load(request.task);
 			if (request.timeoutMs > 0) {
 				// The cooperative stage of a timeout needs no message: the worker aborts its own signal. The main
 				// side terminates the worker after the grace period if the body ignores it.
-				deadline = setTimeout(
-					() => controller.abort(new DOMException('The iteration ran past its timeoutMs', 'TimeoutError')),
-					request.timeoutMs,
-				);
+				clearDeadline = setLongTimeout(() => controller.abort(timeoutReason()), request.timeoutMs);
 			}
-			const ctx = createTaskContext({
-				host: this.#host,
-				invocationId: request.invocationId,
-				iteration: request.iteration,
-				loopName: request.loopName,
-				signal: controller.signal,
-			});
+			const ctx = new IterationContext(
+				this.#client,
+				request.token,
+				request.iteration,
+				request.loopName,
+				controller.signal,
+			);
 			const value = await task.run(ctx, ...request.args);
 			const problem = describeUncloneable(value, 'the result');
 			if (problem) {
 				throw new InvalidOptionError(
 					'result',
 					`The task of loop '${request.loopName}' returned a value that cannot cross to the main thread: ${problem}`,
-					{
-						code: ErrorCode.InvalidArgument,
-					},
+					{ code: ErrorCode.InvalidArgument },
 				);
 			}
 			return { ok: true, durationMs: performance.now() - startedAt, value: value as Cloneable };
 		} catch (error) {
 			return { ok: false, durationMs: performance.now() - startedAt, error: serializeError(error) };
 		} finally {
-			clearTimeout(deadline);
-			this.#running.delete(request.invocationId);
+			clearDeadline?.();
+			if (invocationId !== undefined) this.#running.delete(invocationId);
 		}
 	}
 }

@@ -1,9 +1,9 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import type {
 	Cloneable,
+	HostCall,
+	HostReply,
 	HostResult,
-	InspectTaskOutcome,
-	InspectTaskRequest,
 	IterationOutcome,
 	MessagePayload,
 	RestCallOptions,
@@ -18,8 +18,8 @@ describe('Cloneable', () => {
 		expectTypeOf<TaskRef>().toExtend<Cloneable>();
 		expectTypeOf<RunIterationRequest>().toExtend<Cloneable>();
 		expectTypeOf<IterationOutcome>().toExtend<Cloneable>();
-		expectTypeOf<InspectTaskRequest>().toExtend<Cloneable>();
-		expectTypeOf<InspectTaskOutcome>().toExtend<Cloneable>();
+		expectTypeOf<HostCall>().toExtend<Cloneable>();
+		expectTypeOf<HostReply>().toExtend<Cloneable>();
 		expectTypeOf<HostResult>().toExtend<Cloneable>();
 		expectTypeOf<MessagePayload>().toExtend<Cloneable>();
 		expectTypeOf<RestCallOptions>().toExtend<Cloneable>();

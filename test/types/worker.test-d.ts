@@ -1,6 +1,5 @@
-import type { Remote } from 'comlink';
 import { describe, expectTypeOf, test } from 'vitest';
-import type { Cloneable, HostApi, HostResult, TaskHandlers } from '../../src/protocol/index.js';
+import type { Cloneable, HostCall, HostReply, HostResult, TaskHandlers } from '../../src/protocol/index.js';
 import type * as entry from '../../src/worker/entry.js';
 import type { TaskHost } from '../../src/worker/task-host.js';
 import { defineTask, type RemoteServices, type TaskContext, type TaskDefinition } from '../../src/worker-api.js';
@@ -47,16 +46,14 @@ describe('defineTask', () => {
 
 describe('the worker host contract', () => {
 	test('the handlers the worker entry exports satisfy TaskHandlers', () => {
-		expectTypeOf<Pick<typeof entry, 'runIteration' | 'inspectTask'>>().toExtend<TaskHandlers>();
+		expectTypeOf<Pick<typeof entry, 'runIteration'>>().toExtend<TaskHandlers>();
 		expectTypeOf<TaskHost['handlers']>().toExtend<TaskHandlers>();
 	});
 
-	test('every HostApi method returns a promise of a HostResult, also through comlink', () => {
-		expectTypeOf<ReturnType<HostApi['callService']>>().toEqualTypeOf<Promise<HostResult>>();
-		expectTypeOf<ReturnType<HostApi['sendMessage']>>().toEqualTypeOf<Promise<HostResult>>();
-		expectTypeOf<ReturnType<HostApi['rest']>>().toEqualTypeOf<Promise<HostResult>>();
-		// comlink distributes Promise over the union; what the worker awaits is the same HostResult.
-		expectTypeOf<ReturnType<Remote<HostApi>['callService']>>().toExtend<Promise<HostResult>>();
-		expectTypeOf<Awaited<ReturnType<Remote<HostApi>['rest']>>>().toEqualTypeOf<HostResult>();
+	test('a host call is a closed union: one of the three host methods, with its own fields', () => {
+		expectTypeOf<HostCall['method']>().toEqualTypeOf<'callService' | 'sendMessage' | 'rest'>();
+		expectTypeOf<Extract<HostCall, { method: 'rest' }>>().toHaveProperty('route').toEqualTypeOf<string>();
+		expectTypeOf<HostReply['result']>().toEqualTypeOf<HostResult>();
+		expectTypeOf<HostCall>().toExtend<Cloneable>();
 	});
 });

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { TaskAbortedError } from '../../../src/index.js';
-import { isPlainRoute, isRouteAllowed } from '../../../src/main/host-api-impl.js';
 import { advance, delay, flush } from '../../helpers/fake-time.js';
 import { testLoop, useLoopTestTime } from '../../helpers/loops.js';
 import { deferred, recordCalls } from '../../helpers/record-calls.js';
@@ -73,32 +72,5 @@ describe('Loop#cancel', () => {
 		created.on('iterationStarted', () => created.cancel());
 		await Promise.all([created.start(), flush()]);
 		expect(calls.times).toEqual([]);
-	});
-});
-
-describe('REST routes from tasks', () => {
-	test.each([
-		['/channels/1/../../guilds/2/bans'],
-		['/channels/1/%2e%2e/%2E%2E/guilds/2/bans'],
-		['/channels/1/./messages'],
-		['/channels//messages'],
-		['/channels/1%2Fmessages'],
-		['channels/1/messages'],
-	])('a route with dot segments, empty segments or encoded slashes is not plain: %s', (route) => {
-		expect(isPlainRoute(route)).toBe(false);
-	});
-
-	test('plain routes pass, with a query string', () => {
-		expect(isPlainRoute('/channels/123/messages?limit=5')).toBe(true);
-		expect(isPlainRoute('/guilds/1/members/2')).toBe(true);
-	});
-
-	test('allowlist patterns match one segment per :param and the rest for *', () => {
-		const allowlist = { routes: ['GET /channels/:id/messages', 'POST /guilds/1/*'] };
-		expect(isRouteAllowed(allowlist, 'get', '/channels/123/messages')).toBe(true);
-		expect(isRouteAllowed(allowlist, 'post', '/channels/123/messages')).toBe(false);
-		expect(isRouteAllowed(allowlist, 'get', '/channels/123/456/messages')).toBe(false);
-		expect(isRouteAllowed(allowlist, 'post', '/guilds/1/roles/2')).toBe(true);
-		expect(isRouteAllowed(undefined, 'get', '/channels/123/messages')).toBe(false);
 	});
 });

@@ -1,17 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
-import { expose, releaseProxy, wrap } from 'comlink';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createHostApi, type DiscordBridge, type InvocationScope } from '../../../src/main/host-api-impl.js';
+import { CompiledAllowlist, type DiscordAllowlist } from '../../../src/main/discord-allowlist.js';
+import { type DiscordBridge, HostServer } from '../../../src/main/host-server.js';
 import type { ServiceMap } from '../../../src/protocol/index.js';
 import {
+	type CancelMessage,
 	type Cloneable,
 	ErrorCode,
-	type HostApi,
 	type IterationOutcome,
 	PROTOCOL_VERSION,
-	portEndpoint,
 	type RunIterationRequest,
-	type TaskControl,
 } from '../../../src/protocol/index.js';
 import { TaskHost } from '../../../src/worker/task-host.js';
 import { useCleanups } from '../../helpers/cleanup.js';
@@ -31,56 +30,56 @@ class LimitError extends Error {
 }
 
 /**
- * A TaskHost wired as the worker entry wires it, within this thread: its HostApi is the real main-side one, exposed
- * on one end of a MessageChannel, and its control API is exposed on another and called through comlink.
+ * A TaskHost wired as the worker entry wires it, within this thread: its host calls go over a MessageChannel to the
+ * real main-side HostServer, which answers on the same channel (as a pool does for each worker).
  */
-function createHost(options: { services?: ServiceMap; discord?: DiscordBridge; endedScopes?: boolean } = {}) {
-	const scopes = new Map<number, InvocationScope>();
-	// The pool registers a scope per running iteration; here every unknown id is a running iteration of 'test',
-	// unless the test is about calls from an iteration that has ended.
-	const running: InvocationScope = { loopName: 'test', iteration: 0, allowlist: undefined };
-	const hostChannel = new MessageChannel();
-	const controlChannel = new MessageChannel();
-	expose(
-		createHostApi({
-			services: options.services ?? {},
-			scope: (id) => scopes.get(id) ?? (options.endedScopes ? undefined : running),
-			discord: () => options.discord,
-		}),
-		portEndpoint(hostChannel.port2),
-	);
-	const hostApi = wrap<HostApi>(portEndpoint(hostChannel.port1));
-	const taskHost = new TaskHost(hostApi);
-	expose(taskHost.control, portEndpoint(controlChannel.port1));
-	const control = wrap<TaskControl>(portEndpoint(controlChannel.port2));
-	defer(() => {
-		hostApi[releaseProxy]();
-		control[releaseProxy]();
-		for (const port of [hostChannel.port1, hostChannel.port2, controlChannel.port1, controlChannel.port2]) port.close();
+function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } = {}) {
+	const server = new HostServer(options.services ?? {});
+	const channel = new MessageChannel();
+	const taskHost = new TaskHost((call) => channel.port1.postMessage(call));
+	channel.port1.on('message', (message: unknown) => taskHost.receive(message));
+	channel.port2.on('message', (message: unknown) => {
+		server.receive(channel.port2, message, (reply) => channel.port2.postMessage(reply));
 	});
-	return { taskHost, control, scopes };
-}
-
-let invocationIds = 0;
-
-/** A request to run `file`'s task (default export unless `exportName` is given). */
-function request(
-	file: string,
-	args: readonly Cloneable[] = [],
-	overrides: Partial<RunIterationRequest> & { exportName?: string } = {},
-): RunIterationRequest {
-	const { exportName = 'default', ...rest } = overrides;
-	invocationIds += 1;
-	return {
-		protocolVersion: PROTOCOL_VERSION,
-		invocationId: invocationIds,
-		loopName: 'scores',
-		iteration: 4,
-		task: { moduleUrl: fixture(file), exportName },
-		args,
-		timeoutMs: 0,
-		...rest,
+	defer(() => {
+		channel.port1.close();
+		channel.port2.close();
+	});
+	/** A request to run `file`'s task, opened on the server as a running iteration with `allowlist`. */
+	const request = (
+		file: string,
+		args: readonly Cloneable[] = [],
+		overrides: Partial<RunIterationRequest> & {
+			exportName?: string;
+			allowlist?: DiscordAllowlist;
+			ended?: boolean;
+		} = {},
+	): RunIterationRequest => {
+		const { exportName = 'default', allowlist, ended = false, ...rest } = overrides;
+		const scope = {
+			loopName: 'scores',
+			iteration: 4,
+			allowlist: new CompiledAllowlist(allowlist),
+			discord: options.discord,
+		};
+		return {
+			protocolVersion: PROTOCOL_VERSION,
+			invocationId: randomUUID(),
+			// An ended iteration's token is one the server no longer (or never) knew.
+			token: ended ? randomUUID() : server.open(scope),
+			loopName: 'scores',
+			iteration: 4,
+			task: { moduleUrl: fixture(file), exportName },
+			args,
+			timeoutMs: 0,
+			...rest,
+		};
 	};
+	const cancel = (invocationId: string, reason: CancelMessage['reason']) => {
+		const message: CancelMessage = { type: 'cancel', invocationId, reason };
+		channel.port2.postMessage(message);
+	};
+	return { taskHost, request, cancel };
 }
 
 /** The error of a failed outcome (fails the test if it succeeded). */
@@ -91,7 +90,7 @@ function errorOf(outcome: IterationOutcome) {
 
 describe('TaskHost#handlers.runIteration', () => {
 	test('resolves with the body result, having passed the iteration, the loop name and the arguments', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('echo.ts', ['guild', 2, { nested: [1] }]));
 
@@ -104,7 +103,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('runs the export named by exportName', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [21], { exportName: 'double' }));
 
@@ -112,7 +111,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('resolves (never rejects) with the serialized error when the body throws', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('throws.ts', ['quota']));
 
@@ -129,7 +128,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('reports a thrown null as a non-Error throwable', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('throws.ts', ['null']));
 
@@ -137,7 +136,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('reports a module that does not exist as ERR_TASK_MODULE_NOT_FOUND', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('does-not-exist.ts'));
 
@@ -149,7 +148,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('reports an export that is not a defineTask() task as ERR_TASK_MODULE_INVALID', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [], { exportName: 'notATask' }));
 
@@ -159,7 +158,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('reports a module without a default export as ERR_TASK_MODULE_INVALID', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('exports.ts'));
 
@@ -169,7 +168,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('refuses a result that cannot cross to the main thread, naming what it is', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [], { exportName: 'badResult' }));
 
@@ -182,7 +181,7 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('refuses a request of another protocol version with ERR_PROTOCOL_VERSION_MISMATCH', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		const outcome = await taskHost.handlers.runIteration(
 			request('echo.ts', [], { protocolVersion: PROTOCOL_VERSION + 1 }),
@@ -192,9 +191,9 @@ describe('TaskHost#handlers.runIteration', () => {
 	});
 
 	test('aborts ctx.signal with a TimeoutError when timeoutMs passes', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 		// Load the module first: the deadline is armed once the task is loaded.
-		await expect(taskHost.handlers.inspectTask(request('waits.ts'))).resolves.toEqual({ ok: true });
+		await expect(taskHost.runIteration(request('waits.ts', [], { timeoutMs: 1 }))).resolves.toMatchObject({ ok: true });
 		vi.useFakeTimers();
 		const settled = vi.fn();
 
@@ -206,41 +205,34 @@ describe('TaskHost#handlers.runIteration', () => {
 
 		await expect(outcome).resolves.toMatchObject({ ok: true, value: { name: 'TimeoutError' } });
 	});
+
+	test('a timeoutMs past 2^31 - 1 ms waits that long, instead of the 1 ms a raw setTimeout would', async () => {
+		const { taskHost, request } = createHost();
+		await expect(taskHost.runIteration(request('waits.ts', [], { timeoutMs: 1 }))).resolves.toMatchObject({ ok: true });
+		vi.useFakeTimers();
+		const settled = vi.fn();
+
+		const outcome = taskHost.handlers.runIteration(request('waits.ts', [], { timeoutMs: 2 ** 31 + 5 }));
+		void outcome.then(settled);
+		await vi.advanceTimersByTimeAsync(2 ** 31);
+		expect(settled).not.toHaveBeenCalled();
+		await vi.advanceTimersByTimeAsync(5);
+
+		await expect(outcome).resolves.toMatchObject({ ok: true, value: { name: 'TimeoutError' } });
+	});
+
+	test('answers a request that is not an iteration (junk from a broken main side) with a ProtocolError outcome', async () => {
+		const { taskHost } = createHost();
+
+		const outcome = await taskHost.runIteration(null as unknown as RunIterationRequest);
+
+		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolUnexpectedMessage });
+	});
 });
 
-describe('TaskHost#handlers.inspectTask', () => {
-	test('resolves ok for a module with a task', async () => {
-		const { taskHost } = createHost();
-
-		await expect(taskHost.handlers.inspectTask(request('echo.ts'))).resolves.toEqual({ ok: true });
-	});
-
-	test('resolves with the load error for a module without one', async () => {
-		const { taskHost } = createHost();
-
-		const outcome = await taskHost.handlers.inspectTask(request('exports.ts', [], { exportName: 'notATask' }));
-
-		expect(outcome).toMatchObject({ ok: false, error: { code: ErrorCode.TaskModuleInvalid } });
-	});
-
-	test('refuses another protocol version', async () => {
-		const { taskHost } = createHost();
-
-		const outcome = await taskHost.handlers.inspectTask({ ...request('echo.ts'), protocolVersion: 0 });
-
-		expect(outcome).toMatchObject({ ok: false, error: { code: ErrorCode.ProtocolVersionMismatch } });
-	});
-});
-
-describe('TaskHost#control (over comlink)', () => {
-	test('ping() answers the protocol version', async () => {
-		const { control } = createHost();
-
-		await expect(control.ping()).resolves.toBe(PROTOCOL_VERSION);
-	});
-
-	test("cancel(id, 'cancel') aborts that iteration's ctx.signal with an AbortError, and no other", async () => {
-		const { taskHost, control } = createHost();
+describe('TaskHost cancels (a message on the host channel)', () => {
+	test("a 'cancel' aborts that iteration's ctx.signal with an AbortError, and no other", async () => {
+		const { taskHost, request, cancel } = createHost();
 		const first = request('waits.ts');
 		const second = request('waits.ts');
 		const firstOutcome = taskHost.handlers.runIteration(first);
@@ -248,28 +240,32 @@ describe('TaskHost#control (over comlink)', () => {
 		const secondSettled = vi.fn();
 		void secondOutcome.then(secondSettled);
 
-		await control.cancel(first.invocationId, 'cancel');
+		cancel(first.invocationId, 'cancel');
 
 		await expect(firstOutcome).resolves.toMatchObject({ ok: true, value: { name: 'AbortError' } });
 		expect(secondSettled).not.toHaveBeenCalled();
-		await control.cancel(second.invocationId, 'timeout');
+		cancel(second.invocationId, 'timeout');
 		await expect(secondOutcome).resolves.toMatchObject({ ok: true, value: { name: 'TimeoutError' } });
 	});
 
-	test('cancel() of an unknown or finished invocation is ignored', async () => {
-		const { taskHost, control } = createHost();
+	test('a cancel of an unknown or finished invocation, and junk on the channel, are ignored', async () => {
+		const { taskHost, request, cancel } = createHost();
 		const finished = request('echo.ts');
 		await taskHost.handlers.runIteration(finished);
 
-		await expect(control.cancel(finished.invocationId, 'cancel')).resolves.toBeUndefined();
-		await expect(control.cancel(123_456_789, 'timeout')).resolves.toBeUndefined();
+		cancel(finished.invocationId, 'cancel');
+		cancel('not-an-invocation', 'timeout');
+		for (const junk of [null, 'x', { type: 'reply' }, { type: 'reply', id: 99, result: { ok: true } }])
+			taskHost.receive(junk);
+
+		await expect(taskHost.handlers.runIteration(request('echo.ts', [1]))).resolves.toMatchObject({ ok: true });
 	});
 });
 
 describe('TaskContext#host and #discord (calls to the main thread)', () => {
 	test('a service call reaches the main-side service with its arguments and returns its result', async () => {
 		const add = vi.fn(async (a: number, b: number) => a + b);
-		const { taskHost } = createHost({ services: { add } });
+		const { taskHost, request } = createHost({ services: { add } });
 
 		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['add']));
 
@@ -279,9 +275,9 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 
 	test('a call from an iteration that has ended is refused with DiscordAccessError, so no allowlist can be bypassed', async () => {
 		const add = vi.fn(async (a: number, b: number) => a + b);
-		const { taskHost } = createHost({ services: { add }, endedScopes: true });
+		const { taskHost, request } = createHost({ services: { add } });
 
-		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['add']));
+		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['add'], { ended: true }));
 
 		expect(outcome).toMatchObject({
 			ok: false,
@@ -291,7 +287,7 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 	});
 
 	test("a service's error reaches the body with its name, code and fields", async () => {
-		const { taskHost } = createHost({
+		const { taskHost, request } = createHost({
 			services: {
 				refuse: async () => {
 					throw new LimitError('over the limit');
@@ -308,7 +304,7 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 	});
 
 	test('an unknown service rejects in the body with a DiscordAccessError ERR_SERVICE_NOT_FOUND', async () => {
-		const { taskHost } = createHost({ services: {} });
+		const { taskHost, request } = createHost({ services: {} });
 
 		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['missing']));
 
@@ -319,7 +315,7 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 	});
 
 	test('awaiting ctx.host itself does not treat it as a promise', async () => {
-		const { taskHost } = createHost();
+		const { taskHost, request } = createHost();
 
 		await expect(taskHost.handlers.runIteration(request('services.ts', ['await-host']))).resolves.toMatchObject({
 			ok: true,
@@ -330,12 +326,9 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 	test('ctx.discord.send goes through the bridge, checked against the allowlist of its invocation', async () => {
 		const send = vi.fn(async (channelId: string) => ({ id: '1', channel_id: channelId }));
 		const rest = vi.fn(async () => null);
-		const { taskHost, scopes } = createHost({ discord: { send, rest } });
-		const allowed = request('services.ts', ['send']);
-		const denied = request('services.ts', ['send-denied']);
-		for (const each of [allowed, denied]) {
-			scopes.set(each.invocationId, { loopName: 'scores', iteration: 4, allowlist: { channels: ['123'] } });
-		}
+		const { taskHost, request } = createHost({ discord: { send, rest } });
+		const allowed = request('services.ts', ['send'], { allowlist: { channels: ['123'] } });
+		const denied = request('services.ts', ['send-denied'], { allowlist: { channels: ['123'] } });
 
 		await expect(taskHost.handlers.runIteration(allowed)).resolves.toMatchObject({
 			ok: true,
@@ -350,13 +343,8 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 
 	test('ctx.discord.rest passes the method, route and options to the bridge when the route is allowed', async () => {
 		const rest = vi.fn(async () => [{ id: '9' }]);
-		const { taskHost, scopes } = createHost({ discord: { send: vi.fn(), rest } });
-		const call = request('services.ts', ['rest']);
-		scopes.set(call.invocationId, {
-			loopName: 'scores',
-			iteration: 4,
-			allowlist: { routes: ['GET /channels/:id/messages'] },
-		});
+		const { taskHost, request } = createHost({ discord: { send: vi.fn(), rest } });
+		const call = request('services.ts', ['rest'], { allowlist: { routes: ['GET /channels/:id/messages'] } });
 
 		await expect(taskHost.handlers.runIteration(call)).resolves.toMatchObject({ ok: true, value: [{ id: '9' }] });
 		expect(rest).toHaveBeenCalledExactlyOnceWith('get', '/channels/123/messages', { query: { limit: '1' } });

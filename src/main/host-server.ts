@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { ServiceMap } from '../protocol/index.js';
+import {
+	type Cloneable,
+	DiscordAccessError,
+	describeUncloneable,
+	describeValue,
+	ErrorCode,
+	type HostCall,
+	HostMethod,
+	type HostReply,
+	type HostResult,
+	InvalidOptionError,
+	type MessagePayload,
+	parseHostCall,
+	type RestCallOptions,
+	type RestMethod,
+	serializeError,
+} from '../protocol/index.js';
+import { type CompiledAllowlist, checkRestMethod, checkRoute, SNOWFLAKE } from './discord-allowlist.js';
+
+/** Discord access on the main thread, implemented by the LoopController on top of a discord.js client. @internal */
+export interface DiscordBridge {
+	send(channelId: string, payload: MessagePayload): Promise<Cloneable>;
+	rest(method: RestMethod, route: string, options: RestCallOptions): Promise<Cloneable>;
+}
+
+/** Who is calling: the loop and iteration behind an invocation, and what it may reach. @internal */
+export interface InvocationScope {
+	readonly loopName: string;
+	readonly iteration: number;
+	/** The loop's allowlist; `undefined` allows the defaults (any channel, no REST route). */
+	readonly allowlist: CompiledAllowlist | undefined;
+	/** The client this iteration's `ctx.discord` goes through: the loop's own, never a pool-wide one. */
+	readonly discord: DiscordBridge | undefined;
+}
+
+/** A live invocation: its scope, and the channel that first called with its token. */
+interface Live {
+	readonly scope: InvocationScope;
+	channel: object | undefined;
+	/** How the channel that owns the invocation broke the protocol, once it has. */
+	violation: string | undefined;
+}
+
+/** Header names a task may not set: the REST client owns authentication and framing. */
+const RESERVED_HEADERS = new Set(['authorization', 'host', 'content-length', 'transfer-encoding', 'connection']);
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+	const prototype: unknown = Object.getPrototypeOf(value);
+	return prototype === Object.prototype || prototype === null;
+}
+
+function invalidArgument(option: string, message: string): InvalidOptionError {
+	return new InvalidOptionError(option, message, { code: ErrorCode.InvalidArgument });
+}
+
+function stringRecord(value: unknown, option: string, check?: (key: string, entry: string) => void) {
+	if (!isPlainObject(value))
+		throw invalidArgument(option, `\`${option}\` must be an object of strings, got ${describeValue(value)}`);
+	for (const [key, entry] of Object.entries(value)) {
+		if (typeof entry !== 'string') {
+			throw invalidArgument(`${option}.${key}`, `\`${option}.${key}\` must be a string, got ${describeValue(entry)}`);
+		}
+		check?.(key, entry);
+	}
+	return value as Readonly<Record<string, string>>;
+}
+
+/** The options of a REST call from a task, checked field by field; nothing else is passed to the REST client. */
+function checkRestOptions(options: unknown): RestCallOptions {
+	if (options === undefined) return {};
+	if (!isPlainObject(options)) {
+		throw invalidArgument('options', `REST call options must be an object, got ${describeValue(options)}`);
+	}
+	const { body, query, reason, headers, ...unknown } = options;
+	const extra = Object.keys(unknown)[0];
+	if (extra !== undefined) {
+		throw invalidArgument(
+			`options.${extra}`,
+			`Unknown REST call option \`${extra}\`: expected one of body, query, reason, headers`,
+		);
+	}
+	if (reason !== undefined && (typeof reason !== 'string' || !HEADER_VALUE.test(reason))) {
+		throw invalidArgument(
+			'options.reason',
+			`\`options.reason\` must be a one-line string, got ${describeValue(reason)}`,
+		);
+	}
+	return {
+		...(body === undefined ? {} : { body: body as Cloneable }),
+		...(query === undefined ? {} : { query: stringRecord(query, 'options.query') }),
+		...(reason === undefined ? {} : { reason }),
+		...(headers === undefined
+			? {}
+			: {
+					headers: stringRecord(headers, 'options.headers', (name, value) => {
+						if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase()) || !HEADER_VALUE.test(value)) {
+							throw invalidArgument(
+								`options.headers.${name}`,
+								`A task may not send the header ${describeValue(name)} (reserved, or not a valid header)`,
+							);
+						}
+					}),
+				}),
+	};
+}
+
+function ok(value: unknown, what: string): HostResult {
+	const problem = describeUncloneable(value, what);
+	if (problem) {
+		return {
+			ok: false,
+			error: serializeError(new TypeError(`${what} cannot be sent back to the task: ${problem}`)),
+		};
+	}
+	return { ok: true, value: value as Cloneable };
+}
+
+/**
+ * The main side of every host channel: the only code that runs services and touches Discord on a task's behalf.
+ * It answers exactly the {@link HostMethod}s, each with its arguments checked, and only for an invocation that is
+ * running now: the pool {@link HostServer.open | opens} an invocation with a random token, which the task's host
+ * calls must carry, and the first channel (worker or process) that uses a token owns it.
+ *
+ * A message that is not a host call at all can only come from code that bypassed the worker host; `receive`
+ * reports it so the pool can replace that worker, and nothing in it is acted on.
+ * @internal
+ */
+export class HostServer {
+	readonly #services: ServiceMap;
+	readonly #live = new Map<string, Live>();
+
+	constructor(services: ServiceMap) {
+		this.#services = services;
+	}
+
+	/** Registers a running iteration; returns the token its host calls must carry. */
+	open(scope: InvocationScope): string {
+		const token = randomUUID();
+		this.#live.set(token, { scope, channel: undefined, violation: undefined });
+		return token;
+	}
+
+	/** Ends an invocation: calls carrying its token are refused from now on. */
+	close(token: string): void {
+		this.#live.delete(token);
+	}
+
+	/** Why the channel running this invocation was cut off, if it was (for the error of its iteration). */
+	violationOf(token: string): string | undefined {
+		return this.#live.get(token)?.violation;
+	}
+
+	/**
+	 * Handles one message from `channel` (the worker's port, or the task process).
+	 * @returns `undefined` when the message was a host call (answered through `reply`, possibly with an error), or
+	 * a sentence saying how the channel broke the protocol.
+	 */
+	receive(channel: object, message: unknown, reply: (reply: HostReply) => void): string | undefined {
+		const call = parseHostCall(message);
+		if (typeof call === 'string') return this.#violated(channel, call);
+		const live = this.#live.get(call.token);
+		if (live !== undefined) {
+			live.channel ??= channel;
+			if (live.channel !== channel)
+				return this.#violated(channel, 'the call carries the token of an invocation another worker runs');
+		}
+		this.#answer(call, live?.scope).then(
+			(result) => reply({ type: 'reply', id: call.id, result }),
+			() => {},
+		);
+		return undefined;
+	}
+
+	/** Marks the invocations `channel` runs with the violation, and returns it. */
+	#violated(channel: object, violation: string): string {
+		for (const live of this.#live.values()) if (live.channel === channel) live.violation ??= violation;
+		return violation;
+	}
+
+	async #answer(call: HostCall, scope: InvocationScope | undefined): Promise<HostResult> {
+		try {
+			if (!scope) {
+				throw new DiscordAccessError(
+					'A task called the main thread after its iteration had ended (or with a token it was not given): calls must finish before the task returns',
+					{ code: ErrorCode.DiscordAccessDenied },
+				);
+			}
+			switch (call.method) {
+				case HostMethod.CallService:
+					return await this.#callService(call.name, call.args);
+				case HostMethod.SendMessage:
+					return await this.#sendMessage(scope, call.channelId, call.payload);
+				case HostMethod.Rest:
+					return await this.#rest(scope, call.restMethod, call.route, call.options);
+			}
+		} catch (error) {
+			return { ok: false, error: serializeError(error) };
+		}
+	}
+
+	async #callService(name: unknown, args: unknown): Promise<HostResult> {
+		if (typeof name !== 'string') {
+			throw invalidArgument('name', `A service name must be a string, got ${describeValue(name)}`);
+		}
+		if (!Array.isArray(args)) {
+			throw invalidArgument('args', `Service arguments must be an array, got ${describeValue(args)}`);
+		}
+		const service = Object.hasOwn(this.#services, name) ? this.#services[name] : undefined;
+		if (typeof service !== 'function') {
+			const known = Object.keys(this.#services);
+			throw new DiscordAccessError(
+				`The task called ctx.host.${name}(), but the pool has no service '${name}' (services: ${known.length ? known.join(', ') : 'none'})`,
+				{ code: ErrorCode.ServiceNotFound },
+			);
+		}
+		return ok(await service(...args), `The result of service '${name}'`);
+	}
+
+	async #sendMessage(scope: InvocationScope, channelId: unknown, payload: unknown): Promise<HostResult> {
+		if (typeof channelId !== 'string' || !SNOWFLAKE.test(channelId)) {
+			throw new DiscordAccessError(`A channel id must be a snowflake (digits), got ${describeValue(channelId)}`, {
+				code: ErrorCode.DiscordAccessDenied,
+			});
+		}
+		if (scope.allowlist && !scope.allowlist.allowsChannel(channelId)) {
+			throw new DiscordAccessError(
+				`Loop '${scope.loopName}' may not send to channel ${channelId}: it is not in the loop's discord.channels allowlist`,
+				{ code: ErrorCode.DiscordAccessDenied },
+			);
+		}
+		if (typeof payload !== 'string' && !isPlainObject(payload)) {
+			throw invalidArgument('payload', `A message must be a string or message options, got ${describeValue(payload)}`);
+		}
+		return ok(await bridgeOf(scope).send(channelId, payload as MessagePayload), 'The sent message');
+	}
+
+	async #rest(scope: InvocationScope, restMethod: unknown, route: unknown, options: unknown): Promise<HostResult> {
+		const method = checkRestMethod(restMethod);
+		const path = checkRoute(route);
+		const allowed = scope.allowlist ? scope.allowlist.allowsRoute(method, path) : false;
+		if (!allowed) {
+			throw new DiscordAccessError(
+				`Loop '${scope.loopName}' may not call ${method.toUpperCase()} ${path}: it is not in the loop's discord allowlist (routes, and channels for a channel's routes)`,
+				{ code: ErrorCode.DiscordAccessDenied },
+			);
+		}
+		const checked = checkRestOptions(options);
+		return ok(await bridgeOf(scope).rest(method, path, checked), `The response of ${method.toUpperCase()} ${path}`);
+	}
+}
+
+function bridgeOf(scope: InvocationScope): DiscordBridge {
+	if (!scope.discord) {
+		throw new DiscordAccessError(
+			`Loop '${scope.loopName}' used ctx.discord, but it has no discord.js client: create the loop through a LoopController({ client })`,
+			{ code: ErrorCode.DiscordUnavailable },
+		);
+	}
+	return scope.discord;
+}
