@@ -14,7 +14,6 @@ import { summarize } from './stats.mjs';
 import { taskPoolIteration } from './task-pool-iteration.mjs';
 
 const { rounds, batch, warmupRounds } = params({ rounds: 30, batch: 200, warmupRounds: 3 });
-// src/protocol/version.ts; the package does not export it. A mismatch fails every call loudly, never silently.
 
 /** Per-call samples (µs) of every figure, recorded after the warm-up rounds. */
 const samples = new Map();
@@ -108,7 +107,7 @@ const pool = new TaskPool({ threads: 1, minThreads: 1 });
 const subjects = [
 	await rawSubject(),
 	await piscinaSubject('piscina', {}),
-	// TaskPool runs piscina with atomics disabled (its workers need a live event loop for the comlink channels):
+	// TaskPool runs piscina with atomics disabled (its workers need a live event loop for their host channels):
 	// the same setting without discord-tasks separates the cost of that choice from the cost of our layer.
 	await piscinaSubject('piscinaAtomicsDisabled', { atomics: 'disabled' }),
 	taskPoolSubject(pool),

@@ -121,10 +121,7 @@ function machine(loadBefore) {
 		platform: `${os.platform()} ${os.release()}`,
 		tasksetAvailable: hasTaskset(),
 		packages: Object.fromEntries(
-			['discord-tasks', 'piscina', 'comlink', 'toad-scheduler', 'bree', 'croner'].map((name) => [
-				name,
-				packageVersion(name),
-			]),
+			['discord-tasks', 'piscina', 'toad-scheduler', 'bree', 'croner'].map((name) => [name, packageVersion(name)]),
 		),
 		// Other processes on the machine are noise we cannot remove; the load average at least records it.
 		loadAverageBefore: loadBefore,

@@ -1,6 +1,5 @@
 // Kept apart from common.mjs, which the sender child process imports: only the benchmarks that drive a TaskPool
 // load the package.
-import { PROTOCOL_VERSION, TaskPool } from 'discord-tasks';
 import { task } from './common.mjs';
 
 /**
@@ -12,15 +11,7 @@ export function taskPoolIteration(pool, taskName, { loopName = 'bench', args = [
 	const ref = { moduleUrl: task(taskName).href, exportName: 'default' };
 	return (iteration = 0) =>
 		pool.runIteration(
-			{
-				protocolVersion: PROTOCOL_VERSION,
-				invocationId: TaskPool.nextInvocationId(),
-				loopName,
-				iteration,
-				task: ref,
-				args,
-				timeoutMs: 0,
-			},
-			{ signal, scope: { loopName, iteration, allowlist: undefined } },
+			{ task: ref, args, loopName, iteration, timeoutMs: 0 },
+			{ signal, scope: { loopName, iteration, allowlist: undefined, discord: undefined } },
 		);
 }

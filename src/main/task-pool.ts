@@ -243,6 +243,10 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 					this.#onDrained = resolve;
 				});
 			}
+			// A worker killed just before (a cancel, a timeout) may report its exit after destroy() has finished, and
+			// piscina then starts `minThreads` new workers in the destroyed pool, which nothing would ever end. A
+			// closing pool wants no minimum: piscina reads this option each time it tops the pool up.
+			(this.#piscina.options as { minThreads: number }).minThreads = 0;
 			await this.#piscina.destroy();
 			this.#channels.close();
 		})();

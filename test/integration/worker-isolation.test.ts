@@ -46,6 +46,17 @@ describe("isolation: 'dedicated'", () => {
 		expect(otherDedicated).not.toBe(sharedThread);
 	});
 
+	test("with a pool, gets a worker of its own that inherits that pool's services and options", async () => {
+		const shared = testPool({ services: { add: (a: number, b: number) => a + b } });
+		const sharedThread = await runOnce({ pool: shared }, 'where.mjs');
+
+		const dedicatedThread = await runOnce({ pool: shared, isolation: 'dedicated' }, 'where.mjs');
+		const sum = await runOnce({ pool: shared, isolation: 'dedicated' }, 'services.mjs', 'add');
+
+		expect(dedicatedThread).not.toBe(sharedThread);
+		expect(sum).toBe(3);
+	});
+
 	test('a crash in a dedicated worker does not touch a loop on a shared pool', async () => {
 		const busy = workerLoop({ count: 4, pool: testPool() }, 'spin.mjs');
 		const busyResults = vi.fn();
