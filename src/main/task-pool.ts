@@ -8,9 +8,11 @@ import {
 	HELLO_KEY_ENV,
 	PoolClosedError,
 	PoolQueueFullError,
+	PRELOAD_ENV,
 	type RunIterationRequest,
 	TaskAbortedError,
 	TaskName,
+	type TaskRef,
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
@@ -66,6 +68,11 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	/** The options this pool was made with, for the loops' own workers that inherit them. */
 	readonly #options: TaskPoolOptions<S>;
 	readonly #transport: IterationTransport;
+	/** The environment new workers start with; the warm-up list in it grows as new task modules are run. */
+	readonly #env: Record<string, string>;
+	/** The task modules this pool has run (`moduleUrl#exportName`): a new worker imports them before it is ready. */
+	readonly #warm = new Map<string, TaskRef>();
+	readonly #minThreads: number;
 	/** Iterations submitted and not settled yet. */
 	#inflight = 0;
 	/** Resolves `close()`'s wait once `#inflight` drops to 0. */
@@ -79,6 +86,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const maxThreads = options.threads ?? Math.max(1, availableParallelism() - 1);
 		const minThreads = Math.min(options.minThreads ?? DEFAULT_TASK_POOL_OPTIONS.minThreads, maxThreads);
 		this.#maxThreads = maxThreads;
+		this.#minThreads = minThreads;
 		this.#maxQueue = options.maxQueue ?? DEFAULT_TASK_POOL_OPTIONS.maxQueue;
 		this.#graceMs = options.graceMs ?? DEFAULT_TASK_POOL_OPTIONS.graceMs;
 		this.#clock = options.clock ?? systemClock;
@@ -86,6 +94,9 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		// The key that authenticates a worker's hello: only worker hosts of this pool read it, as they load.
 		const key = randomUUID();
 		const filename = options.workerPath ?? new URL('./worker-host.cjs', import.meta.url);
+		// piscina hands this same object to every worker it starts, so a module added to the warm-up list later
+		// reaches the workers started after that.
+		this.#env = { ...workerEnv(options), [HELLO_KEY_ENV]: key };
 		this.#piscina = new Piscina({
 			filename: filename instanceof URL ? filename.href : filename,
 			minThreads,
@@ -96,13 +107,16 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			// piscina's Atomics.wait loop between tasks blocks the worker's event loop, which would stall the host
 			// channel that services and cancellation use.
 			atomics: 'disabled',
-			env: { ...workerEnv(options), [HELLO_KEY_ENV]: key },
+			env: this.#env,
 			...(options.execArgv ? { execArgv: [...options.execArgv] } : {}),
 			...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
 		});
-		this.#channels = new WorkerChannels(this.#piscina, key, this.#server);
+		this.#channels = new WorkerChannels(this.#piscina, key, this.#server, () =>
+			this.#warm.size > 0 ? { type: 'preload', tasks: [...this.#warm.values()] } : undefined,
+		);
 		this.#piscina.on('message', (message: unknown) => this.#channels.accept(message));
 		this.#piscina.on('workerDestroy', () => {
+			this.#replaceAtOnce();
 			// After the worker is gone from piscina's list (it emits this event just before removing it).
 			queueMicrotask(() => this.#replaceLostWorker());
 		});
@@ -138,6 +152,20 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	}
 
 	/**
+	 * Adds a task module to the pool's warm-up list: the workers running now import it at once, and every worker
+	 * started later imports it before it reports ready. Called when a loop is created on the pool and with every
+	 * iteration; a module already on the list costs a lookup.
+	 * @internal
+	 */
+	prepare(task: TaskRef): void {
+		const key = `${task.moduleUrl}#${task.exportName}`;
+		if (this.#warm.has(key) || this.#closed !== undefined) return;
+		this.#warm.set(key, task);
+		this.#env[PRELOAD_ENV] = JSON.stringify([...this.#warm.values()]);
+		this.#channels.broadcast({ type: 'preload', tasks: [task] });
+	}
+
+	/**
 	 * Runs one iteration in a worker and maps every failure to our errors. The cancel `signal` (the loop's) first
 	 * aborts the body's `ctx.signal`, then terminates its worker after the grace period; `timeoutMs` does the same.
 	 * The iteration reaches Discord only through `scope.discord`, checked against `scope.allowlist`.
@@ -165,6 +193,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	}
 
 	async #run(call: IterationCall, options: RunIterationOptions): Promise<Cloneable> {
+		this.prepare(call.task);
 		try {
 			return await runIterationCall(this.#server, this.#transport, call, {
 				...options,
@@ -211,6 +240,21 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		return new WorkerCrashedError(`The worker running loop '${loopName}' crashed: ${message}`, {
 			reason: 'uncaught error',
 			cause: error,
+		});
+	}
+
+	/**
+	 * A worker that crashed or was killed (a timeout, a cancel) is replaced at once, not when the next iteration
+	 * arrives: the retry after the loop's backoff then finds a worker that has loaded its host and the pool's task
+	 * modules. piscina tops the pool up to `minThreads` right after it removes such a worker (and not after an idle
+	 * timeout), so the minimum is raised to count the dying worker for that moment and set back after it.
+	 */
+	#replaceAtOnce(): void {
+		if (this.#closed !== undefined) return;
+		const options = this.#piscina.options as { minThreads: number };
+		options.minThreads = Math.min(this.#maxThreads, Math.max(this.#minThreads, this.#piscina.threads.length));
+		queueMicrotask(() => {
+			if (this.#closed === undefined) options.minThreads = this.#minThreads;
 		});
 	}
 

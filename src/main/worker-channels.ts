@@ -1,6 +1,13 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { type CancelMessage, type HostReply, WORKER_HELLO, type WorkerHello } from '../protocol/index.js';
+import {
+	type CancelMessage,
+	type HostReply,
+	type MainToWorkerMessage,
+	type PreloadMessage,
+	WORKER_HELLO,
+	type WorkerHello,
+} from '../protocol/index.js';
 import type { HostServer } from './host-server.js';
 
 /** Whether a message is a hello carrying this pool's key (anything else on `parentPort` is ignored). */
@@ -29,10 +36,14 @@ export class WorkerChannels {
 	readonly #server: HostServer;
 	readonly #ports = new Map<Worker, MessagePort>();
 
-	constructor(piscina: Piscina, key: string, server: HostServer) {
+	readonly #welcome: () => PreloadMessage | undefined;
+
+	/** @param welcome - What a worker is sent when its channel opens: the pool's warm-up list, if any. */
+	constructor(piscina: Piscina, key: string, server: HostServer, welcome: () => PreloadMessage | undefined) {
 		this.#piscina = piscina;
 		this.#key = key;
 		this.#server = server;
+		this.#welcome = welcome;
 	}
 
 	/** Channels open right now (one per worker that said hello and is alive). */
@@ -59,6 +70,13 @@ export class WorkerChannels {
 		port.unref();
 		// By the Worker object, not by threadId: the threadId reads -1 once the worker has exited.
 		worker.once('exit', () => this.#drop(worker));
+		const welcome = this.#welcome();
+		if (welcome) this.#post(port, welcome);
+	}
+
+	/** Sends a message to every worker (a warm-up list). */
+	broadcast(message: PreloadMessage): void {
+		for (const port of this.#ports.values()) this.#post(port, message);
 	}
 
 	/** Asks every worker to abort `ctx.signal` of this invocation; the one running it does, the others ignore it. */
@@ -72,7 +90,7 @@ export class WorkerChannels {
 		for (const worker of [...this.#ports.keys()]) this.#drop(worker);
 	}
 
-	#post(port: MessagePort, message: HostReply | CancelMessage): void {
+	#post(port: MessagePort, message: MainToWorkerMessage): void {
 		try {
 			port.postMessage(message);
 		} catch {

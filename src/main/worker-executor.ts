@@ -189,6 +189,8 @@ export class WorkerExecutor<Args extends readonly unknown[]> implements Executor
 		this.#hooks = hooks;
 		this.#allowlist = new CompiledAllowlist(options.discord);
 		this.#timeoutMs = options.timeoutMs ?? DEFAULT_WORKER_LOOP_OPTIONS.timeoutMs;
+		// The pool's idle workers (minThreads) import the task now, before the first iteration is due.
+		if (options.pool && !this.#ownWorker) options.pool.prepare(task);
 	}
 
 	/** Whether the loop runs in a worker or process of its own. */

@@ -1,6 +1,6 @@
 import type { Cloneable } from './cloneable.js';
 import type { HostResult, MessagePayload, RestCallOptions, RestMethod } from './host-api.js';
-import type { RunIterationRequest } from './tasks.js';
+import type { RunIterationRequest, TaskRef } from './tasks.js';
 
 /**
  * The whole host API: the only things a task may ask of the main thread. The set is fixed here and on the main
@@ -57,8 +57,11 @@ export type CancelMessage = {
 	readonly reason: 'cancel' | 'timeout';
 };
 
+/** Main → worker: import these task modules now, ahead of their first iteration (a warm-up; no answer). */
+export type PreloadMessage = { readonly type: 'preload'; readonly tasks: readonly TaskRef[] };
+
 /** Everything the main side sends on a worker's host channel. */
-export type MainToWorkerMessage = HostReply | CancelMessage;
+export type MainToWorkerMessage = HostReply | CancelMessage | PreloadMessage;
 
 /** The longest token (or invocation id) the main side mints (a UUID is 36 characters). */
 export const MAX_INVOCATION_ID_LENGTH = 64;
@@ -98,6 +101,7 @@ export function isMainToWorkerMessage(message: unknown): message is MainToWorker
 	if (!isRecord(message)) return false;
 	return (
 		(message['type'] === 'reply' && typeof message['id'] === 'number' && isRecord(message['result'])) ||
-		(message['type'] === 'cancel' && typeof message['invocationId'] === 'string')
+		(message['type'] === 'cancel' && typeof message['invocationId'] === 'string') ||
+		(message['type'] === 'preload' && Array.isArray(message['tasks']))
 	);
 }

@@ -26,7 +26,7 @@ export {
 } from './errors.js';
 export type { HostResult, MessagePayload, RestCallOptions } from './host-api.js';
 export { RestMethod } from './host-api.js';
-export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage } from './host-channel.js';
+export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage, PreloadMessage } from './host-channel.js';
 export { HostMethod, isMainToWorkerMessage, MAX_INVOCATION_ID_LENGTH, parseHostCall } from './host-channel.js';
 export type {
 	MainToProcessMessage,
@@ -51,5 +51,5 @@ export type {
 	TaskRef,
 	WorkerHello,
 } from './tasks.js';
-export { HELLO_KEY_ENV, TaskName, WORKER_HELLO } from './tasks.js';
+export { HELLO_KEY_ENV, PRELOAD_ENV, TaskName, WORKER_HELLO } from './tasks.js';
 export { PROTOCOL_VERSION } from './version.js';

@@ -22,6 +22,13 @@ export const WORKER_HELLO = 'discord-tasks:hello';
 export const HELLO_KEY_ENV = 'DISCORD_TASKS_HELLO_KEY';
 
 /**
+ * The environment variable through which a pool tells a new worker which task modules its earlier workers ran (a
+ * JSON array of {@link TaskRef}s): the worker imports them before it reports ready, so the iteration retried after
+ * a crash finds a warm worker.
+ */
+export const PRELOAD_ENV = 'DISCORD_TASKS_PRELOAD';
+
+/**
  * Posted by each worker host as it loads (through `parentPort`, which piscina re-emits as the pool's `'message'`
  * event): the worker's end of its persistent host channel, set up once per worker rather than once per
  * iteration. The channel carries {@link HostCall}s from the worker and replies and cancels from the main side.

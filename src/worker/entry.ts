@@ -7,11 +7,32 @@
  * that gives the main side this worker's end of its host channel.
  */
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
-import { HELLO_KEY_ENV, PROTOCOL_VERSION, WORKER_HELLO, type WorkerHello } from '../protocol/index.js';
+import {
+	HELLO_KEY_ENV,
+	PRELOAD_ENV,
+	PROTOCOL_VERSION,
+	type TaskRef,
+	WORKER_HELLO,
+	type WorkerHello,
+} from '../protocol/index.js';
 import { TaskHost } from './task-host.js';
 
 const key = process.env[HELLO_KEY_ENV] ?? '';
 delete process.env[HELLO_KEY_ENV];
+const preload = readPreload(process.env[PRELOAD_ENV]);
+delete process.env[PRELOAD_ENV];
+
+/** The task modules to import before this worker reports ready; junk in the variable means none. */
+function readPreload(json: string | undefined): TaskRef[] {
+	try {
+		const refs: unknown = JSON.parse(json ?? '[]');
+		return Array.isArray(refs)
+			? refs.filter((ref): ref is TaskRef => typeof ref?.moduleUrl === 'string' && typeof ref?.exportName === 'string')
+			: [];
+	} catch {
+		return [];
+	}
+}
 
 const channel = new MessageChannel();
 const taskHost = new TaskHost((call) => channel.port1.postMessage(call));
@@ -30,5 +51,9 @@ const hello: WorkerHello = {
 };
 parentPort?.postMessage(hello, [channel.port2]);
 
-export const { runIteration } = taskHost.handlers;
+// piscina awaits the handler it looks up before it marks the worker ready: exporting a promise of the handler
+// makes a new worker import the task modules its pool has run first, so the first iteration it gets (often the
+// retry after a crash) does not wait for them.
+const { runIteration: handler } = taskHost.handlers;
+export const runIteration = taskHost.preload(preload).then(() => handler);
 export default runIteration;

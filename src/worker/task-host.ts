@@ -12,6 +12,7 @@ import {
 	type RunIterationRequest,
 	serializeError,
 	type TaskHandlers,
+	type TaskRef,
 } from '../protocol/index.js';
 import { HostClient } from './host-client.js';
 import { setLongTimeout } from './long-timeout.js';
@@ -48,8 +49,11 @@ export class TaskHost {
 
 	/** @param post - Sends a host call to the main side (the worker's port, or the process's IPC channel). */
 	constructor(post: (call: HostCall) => void) {
-		this.#client = new HostClient(post, (invocationId, reason) =>
-			this.#running.get(invocationId)?.abort(reason === 'timeout' ? timeoutReason() : cancelReason()),
+		this.#client = new HostClient(
+			post,
+			(invocationId, reason) =>
+				this.#running.get(invocationId)?.abort(reason === 'timeout' ? timeoutReason() : cancelReason()),
+			(tasks) => void this.preload(tasks),
 		);
 	}
 
@@ -57,6 +61,20 @@ export class TaskHost {
 	readonly handlers = {
 		runIteration: (request: RunIterationRequest) => this.runIteration(request),
 	} satisfies TaskHandlers;
+
+	/**
+	 * Imports task modules ahead of their first iteration (a new worker warms up with what its pool has run).
+	 * A module that fails to load is left for its iteration to report.
+	 */
+	async preload(tasks: readonly TaskRef[]): Promise<void> {
+		await Promise.all(
+			tasks.map((task) =>
+				typeof task?.moduleUrl === 'string' && typeof task.exportName === 'string'
+					? this.#registry.load(task).catch(() => {})
+					: undefined,
+			),
+		);
+	}
 
 	/** Handles a message from the main side: a reply to a host call, or a cancel. */
 	receive(message: unknown): void {

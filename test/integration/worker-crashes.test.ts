@@ -87,4 +87,25 @@ describe('worker loop: the worker dies', () => {
 		expect((error as Error).cause).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
 		expect(onError).toHaveBeenCalledExactlyOnceWith(error, hungry);
 	});
+
+	test('the retry after a crash runs on a replacement that started, and imported the task, before the retry was due', async () => {
+		let attempts = 0;
+		const pool = testPool({ services: { firstAttempt: () => ++attempts === 1 } });
+		// A backoff of ~400 ms: the replacement has time to start before the retry is due.
+		const crashing = workerLoop({ count: 1, pool, random: () => 0.2 }, 'warm.mjs');
+		let retryStartedAt = 0;
+		crashing.on('iterationStarted', ({ retry }) => {
+			if (retry) retryStartedAt = Date.now();
+		});
+		const completed = vi.fn();
+		crashing.on('iterationCompleted', completed);
+
+		await crashing.start();
+
+		const result = completed.mock.calls[0]?.[0].result as { loadedAt: number };
+		expect(attempts).toBe(2);
+		expect(retryStartedAt).toBeGreaterThan(0);
+		// Cold, the module would load after the retry was handed to the worker.
+		expect(result.loadedAt).toBeLessThan(retryStartedAt);
+	});
 });

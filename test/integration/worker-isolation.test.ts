@@ -164,3 +164,22 @@ describe('TypeScript task modules', () => {
 		expect((results[0] as { threadId: number }).threadId).not.toBe(0);
 	});
 });
+
+describe('warm workers', () => {
+	test("a pool's idle workers import a loop's task when the loop is created, before its first iteration", async () => {
+		const pool = testPool({ minThreads: 1 });
+		const created = workerLoop({ count: 1, pool }, 'loaded-at.mjs');
+		// Time for the idle worker to start and take the warm-up; nothing here runs an iteration.
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		let startedAt = 0;
+		created.on('iterationStarted', () => {
+			startedAt = Date.now();
+		});
+		const completed = vi.fn();
+		created.on('iterationCompleted', completed);
+
+		await created.start();
+
+		expect(completed.mock.calls[0]?.[0].result).toBeLessThan(startedAt);
+	});
+});
