@@ -38,6 +38,8 @@ export const SNOWFLAKE = /^\d{1,25}$/;
  * or encoded by the URL parser (`/.\t./` becomes `..`), and `\` is a separator to the WHATWG parser.
  */
 const PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]+$/;
+/** A percent-encoded unreserved character (`%41` for `A`, `%2D` for `-`). */
+const ENCODED_UNRESERVED = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)/i;
 /** Characters that must not appear in a segment even percent-encoded: separators and controls. */
 const FORBIDDEN_DECODED = /[/\\?#]/;
 /** Whether a decoded segment holds a C0 control character or DEL. */
@@ -87,6 +89,9 @@ export function checkRoute(route: unknown): string {
 			throw refuse(`segment '${segment}' is not valid percent-encoding`);
 		}
 		if (decoded === '.' || decoded === '..') throw refuse('it has a dot segment');
+		// An encoded letter, digit or `-._~` means the same as the character itself to the server (RFC 3986 6.2.2.2):
+		// `/%63hannels/1` is `/channels/1`. Refusing it keeps one spelling per route, the one the allowlist matches.
+		if (ENCODED_UNRESERVED.test(segment)) throw refuse(`segment '${segment}' percent-encodes a plain character`);
 		if (FORBIDDEN_DECODED.test(decoded) || hasControl(decoded))
 			throw refuse(`segment '${segment}' encodes a separator or a control character`);
 	}

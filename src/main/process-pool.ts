@@ -119,9 +119,12 @@ export class ProcessPool {
 		this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
 			const { execArgv = [], resourceLimits } = this.#options;
 			const heap = resourceLimits?.maxOldGenerationSizeMb;
+			// Not the bot's own flags, in execArgv or NODE_OPTIONS: a `--require dotenv/config` there would load the
+			// token into the task process. Flags it needs go in the loop's pool `execArgv`.
+			const env = workerEnv(this.#options);
+			delete env['NODE_OPTIONS'];
 			const child = fork(fileURLToPath(new URL('./process-host.cjs', import.meta.url)), [], {
-				env: workerEnv(this.#options),
-				// Not the bot's own flags: a `--require dotenv/config` there would load the token into the task process.
+				env,
 				execArgv: [...execArgv, ...(heap === undefined ? [] : [`--max-old-space-size=${heap}`])],
 				serialization: 'advanced',
 				stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

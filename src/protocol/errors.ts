@@ -555,7 +555,8 @@ function rebuildError(serialized: SerializedError): unknown {
 	if (isOurs) {
 		error = REGISTRY[serialized.code as ErrorCode](serialized, cause);
 	} else {
-		const BuiltIn = BUILT_IN_ERRORS[serialized.name];
+		// Own keys only: a name like 'constructor' or 'toString' must not pick up Object.prototype's members.
+		const BuiltIn = Object.hasOwn(BUILT_IN_ERRORS, serialized.name) ? BUILT_IN_ERRORS[serialized.name] : undefined;
 		if (BuiltIn && serialized.classChain[0] === serialized.name) {
 			error = cause === undefined ? new BuiltIn(serialized.message) : new BuiltIn(serialized.message, { cause });
 		} else {

@@ -26,6 +26,9 @@ describe('checkRoute: the route checked is the path sent', () => {
 		['/channels/1/ messages', 'a space'],
 		['/channels/%zz', 'broken percent-encoding'],
 		[`/${'a'.repeat(1100)}`, 'a route longer than the limit'],
+		['/%63hannels/1/messages', "an encoded letter: the server reads '/channels/1'"],
+		[`/channels/%31${B.slice(1)}/messages`, 'an encoded digit in a channel id'],
+		['/channels/1/%7Emessages', "an encoded '~'"],
 	])('refuses %j (%s)', (route) => {
 		expect(() => checkRoute(route)).toThrow(DiscordAccessError);
 		try {

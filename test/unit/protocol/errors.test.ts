@@ -182,6 +182,39 @@ describe('serializeError', () => {
 });
 
 describe('deserializeError', () => {
+	test.each([['constructor'], ['toString'], ['hasOwnProperty'], ['__proto__']])(
+		'an error named %s (from a worker) is a RemoteError, not a member of Object.prototype called as a class',
+		(name) => {
+			const rebuilt = deserializeError({ name, message: 'm', classChain: [name] });
+
+			expect(rebuilt).toBeInstanceOf(RemoteError);
+			expect(rebuilt).toMatchObject({ name, message: 'm' });
+		},
+	);
+
+	test.each([
+		[null],
+		['a string'],
+		[{ name: 1, message: {}, classChain: 'Error' }],
+		[{ name: 'E', message: 'm', classChain: [], data: [1, 2], cause: 'x', nonError: 5 }],
+	])('junk in place of a serialised error (%j) rebuilds into an error, never throws', (junk) => {
+		const rebuilt = deserializeError(junk as never);
+
+		expect(rebuilt).toBeInstanceOf(Error);
+		expect(String(rebuilt)).toEqual(expect.any(String));
+	});
+
+	test('a cyclic cause chain from a worker stops at the maximum depth', () => {
+		const cyclic: Record<string, unknown> = { name: 'E', message: 'loop', classChain: ['E'] };
+		cyclic['cause'] = cyclic;
+
+		let depth = 0;
+		for (let error = deserializeError(cyclic as never) as Error | undefined; error; error = error.cause as Error)
+			depth++;
+
+		expect(depth).toBe(MAX_CAUSE_DEPTH + 1);
+	});
+
 	test('rebuilds a built-in error with its class', () => {
 		const original = new TypeError('not a number');
 
