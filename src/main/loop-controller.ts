@@ -3,6 +3,8 @@ import type { Client } from 'discord.js';
 import type { ServiceMap } from '../protocol/index.js';
 import {
 	assertKnownKeys,
+	assertOptionsObject,
+	assertTimerMs,
 	type Cloneable,
 	DiscordAccessError,
 	describeValue,
@@ -10,6 +12,7 @@ import {
 	InvalidOptionError,
 	LoopStateError,
 	type MessagePayload,
+	optionKeySet,
 	type RestCallOptions,
 	type RestMethod,
 	WorkerCrashedError,
@@ -90,7 +93,12 @@ interface Stats {
 
 type AnyLoop = Loop<readonly unknown[]>;
 
-const CONTROLLER_OPTION_KEYS = new Set(['client', 'pool', 'closeOnClientDestroy', 'closeTimeoutMs']);
+const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
+	client: true,
+	pool: true,
+	closeOnClientDestroy: true,
+	closeTimeoutMs: true,
+});
 const SNOWFLAKE = /^\d{1,25}$/;
 
 function errorSummary(error: unknown): LoopStatus['lastError'] {
@@ -211,12 +219,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
 	constructor(options: LoopControllerOptions<S> = {}) {
 		super();
-		if (typeof options !== 'object' || options === null) {
-			throw new InvalidOptionError(
-				'options',
-				`LoopController options must be an object, got ${describeValue(options)}`,
-			);
-		}
+		assertOptionsObject(options, 'LoopController options');
 		assertKnownKeys(options, CONTROLLER_OPTION_KEYS, 'LoopController');
 		const { client, closeTimeoutMs = DEFAULT_LOOP_CONTROLLER_OPTIONS.closeTimeoutMs } = options;
 		if (
@@ -225,12 +228,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		) {
 			throw new InvalidOptionError('client', `\`client\` must be a discord.js Client, got ${describeValue(client)}`);
 		}
-		if (typeof closeTimeoutMs !== 'number' || !Number.isFinite(closeTimeoutMs) || closeTimeoutMs < 0) {
-			throw new InvalidOptionError(
-				'closeTimeoutMs',
-				`\`closeTimeoutMs\` must be a finite number >= 0, got ${describeValue(closeTimeoutMs)}`,
-			);
-		}
+		assertTimerMs(closeTimeoutMs, 'closeTimeoutMs');
 		this.client = client;
 		this.#closeTimeoutMs = closeTimeoutMs;
 		this.#poolOption = options.pool;

@@ -565,8 +565,10 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		if (run.controller.signal.aborted) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
 		this.#state = LoopState.Starting;
 		this.#emit('loopStarted');
-		const backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
+		let backoff: ExponentialBackoff;
 		try {
+			// Inside the try: a user clock that returns a bad time throws here, and the run must still end (A2).
+			backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() });
 			if (this.#gate) await this.#guard(run, this.#gate(run.controller.signal));
 			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
 			this.#lastAttemptFailed = false;

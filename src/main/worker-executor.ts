@@ -3,12 +3,14 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import {
+	assertTimerMs,
 	type Cloneable,
 	describeUncloneable,
 	describeValue,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
+	optionKeySet,
 	PROTOCOL_VERSION,
 	TaskModuleError,
 	type TaskRef,
@@ -60,15 +62,15 @@ export const DEFAULT_WORKER_LOOP_OPTIONS = {
 } as const satisfies WorkerLoopOptions;
 
 /** Option names of {@link WorkerLoopOptions}. @internal */
-export const WORKER_LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
-	'pool',
-	'timeoutMs',
-	'isolation',
-	'resourceLimits',
-	'graceMs',
-	'exportName',
-	'discord',
-]);
+export const WORKER_LOOP_OPTION_KEYS: ReadonlySet<string> = optionKeySet<WorkerLoopOptions>({
+	pool: true,
+	timeoutMs: true,
+	isolation: true,
+	resourceLimits: true,
+	graceMs: true,
+	exportName: true,
+	discord: true,
+});
 
 /**
  * Turns `new URL('./task.js', import.meta.url)`, a `file:` URL string or an absolute path into a module URL, and
@@ -102,12 +104,7 @@ export function resolveTaskModule(task: URL | string): string {
  */
 export function checkWorkerLoopOptions(options: WorkerLoopOptions): void {
 	const { timeoutMs, isolation, pool, exportName } = options;
-	if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)) {
-		throw new InvalidOptionError(
-			'timeoutMs',
-			`\`timeoutMs\` must be a finite number >= 0, got ${describeValue(timeoutMs)}`,
-		);
-	}
+	assertTimerMs(timeoutMs, 'timeoutMs');
 	if (isolation !== undefined && isolation !== Isolation.Shared && isolation !== Isolation.Dedicated) {
 		throw new InvalidOptionError(
 			'isolation',

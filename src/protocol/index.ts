@@ -1,6 +1,6 @@
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
-export { assertKnownKeys, describeValue } from './describe-value.js';
+export { describeValue } from './describe-value.js';
 export { portEndpoint } from './endpoint.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
@@ -46,4 +46,20 @@ export type {
 	WorkerHello,
 } from './tasks.js';
 export { TaskName, WORKER_HELLO } from './tasks.js';
+export type { NumberRange, OptionKeys } from './validate.js';
+export {
+	assertClockTime,
+	assertKnownKeys,
+	assertMethods,
+	assertNumber,
+	assertOptionsObject,
+	assertStringList,
+	assertTimerMs,
+	checkedRandom,
+	describeRange,
+	invalidOption,
+	MAX_SCHEDULE_MS,
+	MAX_TIMER_MS,
+	optionKeySet,
+} from './validate.js';
 export { PROTOCOL_VERSION } from './version.js';
