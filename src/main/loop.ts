@@ -1,4 +1,11 @@
-import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
+import {
+	assertKnownKeys,
+	describeValue,
+	ErrorCode,
+	InvalidOptionError,
+	LoopStateError,
+	TaskAbortedError,
+} from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
 import type { Executor } from './executor.js';
@@ -261,7 +268,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			if (typeof type !== 'function' || !(type.prototype instanceof Error || (type as unknown) === Error)) {
 				throw new InvalidOptionError(
 					`types[${index}]`,
-					`\`addExceptionType()\` takes Error classes, got ${typeof type === 'function' ? `the function ${type.name || '(anonymous)'}, which does not extend Error` : String(type)} at index ${index}`,
+					`\`addExceptionType()\` takes Error classes, got ${describeExceptionType(type)} at index ${index}${
+						typeof type === 'string'
+							? `: pass the class itself, addExceptionType(${type}) (a worker's errors match by class name)`
+							: ''
+					}`,
 				);
 			}
 		});
@@ -706,6 +717,13 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		if (reason === 'failed') throw error;
 	}
+}
+
+/** What `addExceptionType()` got instead of an Error class. */
+function describeExceptionType(type: unknown): string {
+	return typeof type === 'function'
+		? `the function ${type.name || '(anonymous)'}, which does not extend Error`
+		: describeValue(type);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
