@@ -5,21 +5,16 @@ import {
 	assertKnownKeys,
 	assertOptionsObject,
 	assertTimerMs,
-	type Cloneable,
-	DiscordAccessError,
 	describeValue,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
-	type MessagePayload,
 	optionKeySet,
-	type RestCallOptions,
-	type RestMethod,
 	WorkerCrashedError,
 } from '../protocol/index.js';
+import { clientBridge } from './client-bridge.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
-import type { DiscordBridge } from './host-api-impl.js';
 import { type Loop, type LoopEventMap, LoopState } from './loop.js';
 import type { LoopOptions } from './loop-options.js';
 import type { ScheduleOptions } from './schedule.js';
@@ -99,7 +94,6 @@ const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	closeOnClientDestroy: true,
 	closeTimeoutMs: true,
 });
-const SNOWFLAKE = /^\d{1,25}$/;
 
 function errorSummary(error: unknown): LoopStatus['lastError'] {
 	if (error instanceof Error) {
@@ -149,30 +143,6 @@ function whenStopped(loop: AnyLoop): Promise<void> {
 		};
 		loop.on('loopStopped', onStopped);
 	});
-}
-
-/** Discord access for workers, through the client's own REST manager (its rate limits, its token). */
-function clientBridge(client: Client): DiscordBridge {
-	return {
-		async send(channelId: string, payload: MessagePayload): Promise<Cloneable> {
-			if (!SNOWFLAKE.test(channelId)) {
-				throw new DiscordAccessError(`A channel id must be a snowflake (digits), got ${describeValue(channelId)}`, {
-					code: ErrorCode.DiscordAccessDenied,
-				});
-			}
-			const body = typeof payload === 'string' ? { content: payload } : payload;
-			return (await client.rest.post(`/channels/${channelId}/messages`, { body })) as Cloneable;
-		},
-		async rest(method: RestMethod, route: string, options: RestCallOptions): Promise<Cloneable> {
-			const request = {
-				...(options.body === undefined ? {} : { body: options.body }),
-				...(options.query ? { query: new URLSearchParams(options.query) } : {}),
-				...(options.reason ? { reason: options.reason } : {}),
-				...(options.headers ? { headers: options.headers } : {}),
-			};
-			return (await client.rest[method](route as `/${string}`, request)) as Cloneable;
-		},
-	};
 }
 
 function describeSchedule(loop: AnyLoop): string {

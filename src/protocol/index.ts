@@ -24,7 +24,18 @@ export {
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from './errors.js';
-export type { HostApi, HostResult, MessagePayload, RestCallOptions } from './host-api.js';
+export type {
+	HostApi,
+	HostResult,
+	MessageAllowedMentions,
+	MessageComponent,
+	MessageEmbed,
+	MessageFile,
+	MessageFlagName,
+	MessageOptions,
+	MessagePayload,
+	RestCallOptions,
+} from './host-api.js';
 export { RestMethod } from './host-api.js';
 export type { TaskControl } from './task-control.js';
 export type {
