@@ -88,6 +88,15 @@ interface Stats {
 
 type AnyLoop = Loop<readonly unknown[]>;
 
+/**
+ * The arguments of each loop of a controller, by name: `{ leaderboard: [channelId: string, top: number] }`. Give it
+ * as the controller's second type parameter to type `start(name, ...)` and `restart(name, ...)`.
+ */
+export type LoopArgsByName = { readonly [name: string]: readonly unknown[] };
+
+/** The arguments of loop `N` in `L`, or any arguments for a loop `L` does not name. */
+export type LoopArgs<L extends LoopArgsByName, N extends string> = N extends keyof L ? L[N] : readonly unknown[];
+
 const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	client: true,
 	pool: true,
@@ -132,17 +141,23 @@ async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void
 	clearTimeout(timer);
 }
 
-/** Resolves once the loop has no run in progress. */
+/**
+ * Settles once the loop has no run in progress, as the run's own promise does: resolves when it completed, stopped
+ * or was cancelled, rejects with the error that ended it. Marked handled, like the promise `start()` returns.
+ */
 function whenStopped(loop: AnyLoop): Promise<void> {
 	if (!loop.isRunning()) return Promise.resolve();
-	return new Promise((resolve) => {
-		const onStopped = () => {
+	const stopped = new Promise<void>((resolve, reject) => {
+		const onStopped: (...args: LoopEventMap['loopStopped']) => void = ({ reason, error }) => {
 			if (loop.isRunning()) return; // a queued run (restart) began
 			loop.off('loopStopped', onStopped);
-			resolve();
+			if (reason === 'failed') reject(error);
+			else resolve();
 		};
 		loop.on('loopStopped', onStopped);
 	});
+	stopped.catch(() => {});
+	return stopped;
 }
 
 function describeSchedule(loop: AnyLoop): string {
@@ -158,6 +173,7 @@ function describeSchedule(loop: AnyLoop): string {
  * the bot's client, reports every loop's state, and shuts everything down in order. Names are unique.
  *
  * @typeParam S - The services tasks may call (`ctx.host`).
+ * @typeParam L - The arguments of each loop by name, to type `start(name, ...)` and `restart(name, ...)`.
  *
  * @example
  * ```ts
@@ -176,7 +192,10 @@ function describeSchedule(loop: AnyLoop): string {
  * process.once('SIGINT', () => tasks.close().then(() => client.destroy()));
  * ```
  */
-export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmitter<LoopControllerEventMap> {
+export class LoopController<
+	S extends ServiceMap = ServiceMap,
+	L extends LoopArgsByName = LoopArgsByName,
+> extends EventEmitter<LoopControllerEventMap> {
 	/** The client given to the constructor, if any. */
 	readonly client: Client | undefined;
 	readonly #loops = new Map<string, AnyLoop>();
@@ -337,6 +356,8 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			reconnecting: (info) => this.emit('reconnecting', loop, info),
 			loopStopped: (info) => {
 				if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
+				// The next start() begins a new run; a queued one (restart) keeps the promise restart() gave.
+				if (!loop.isRunning()) stats.promise = undefined;
 				this.emit('loopStopped', loop, info);
 			},
 		};
@@ -384,14 +405,21 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	}
 
 	/**
-	 * Starts a loop by name, unless it is already running: then it returns the running run's promise instead of
-	 * throwing, so a `clientReady` handler that fires again (after a re-identify) never starts a loop twice.
+	 * Starts a loop by name, unless it is already running, however it was started (`loop.start()` included): then
+	 * it returns a promise of the running run instead of throwing, so a `clientReady` handler that fires again (after
+	 * a re-identify) never starts a loop twice.
+	 *
+	 * @param args - The loop's arguments, typed from the controller's `L` type parameter when it names the loop.
+	 * @returns The run's promise, as `loop.start()` returns it.
 	 * @throws {@link LoopStateError} (`ERR_LOOP_NOT_FOUND`)
 	 */
-	start(name: string, ...args: readonly unknown[]): Promise<void> {
+	start<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
 		const loop = this.#require(name);
 		const stats = this.#stats.get(loop) as Stats;
-		if (loop.isRunning() && stats.promise !== undefined) return stats.promise;
+		if (loop.isRunning()) {
+			stats.promise ??= whenStopped(loop);
+			return stats.promise;
+		}
 		stats.promise = loop.start(...args);
 		return stats.promise;
 	}
@@ -403,9 +431,17 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	cancel(name: string): void {
 		this.#require(name).cancel();
 	}
-	/** `loop.restart(...args)` by name. */
-	restart(name: string, ...args: readonly unknown[]): void {
-		this.#require(name).restart(...args);
+	/**
+	 * `loop.restart(...args)` by name.
+	 * @returns The new run's promise (what a later `start(name)` returns while it runs); a resolved promise when the
+	 * loop was not running.
+	 */
+	restart<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
+		const loop = this.#require(name);
+		const wasRunning = loop.isRunning();
+		const promise = loop.restart(...args);
+		if (wasRunning) (this.#stats.get(loop) as Stats).promise = promise;
+		return promise;
 	}
 	/** `loop.changeInterval(options)` by name. */
 	changeInterval(name: string, options: ScheduleOptions): void {
@@ -451,7 +487,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			if (loop.state === LoopState.Running) loop.stop();
 			else loop.cancel();
 		}
-		await withDeadline(Promise.all(loops.map(whenStopped)), timeoutMs);
+		await withDeadline(Promise.all(loops.map((loop) => whenStopped(loop).catch(() => {}))), timeoutMs);
 		// Cancel what is still running (its workers are terminated after the pool's grace period). A hook that
 		// never settles must not hold the shutdown forever: the wait is bounded again.
 		await withDeadline(Promise.all(loops.map((loop) => loop[Symbol.asyncDispose]())), timeoutMs);

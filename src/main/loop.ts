@@ -88,6 +88,8 @@ interface Run<Args> {
 interface PendingStart<Args> {
 	args: Args;
 	readonly resolve: (value: Promise<void>) => void;
+	/** What `start()`/`restart()` returned for it: settles when the queued run ends. */
+	promise?: Promise<void>;
 }
 
 /**
@@ -353,7 +355,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		this.#executor.checkArgs?.(args);
 		if (run && !run.done) {
-			return handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
+			return this.#queue(args);
 		}
 		return this.#launch(args);
 	}
@@ -387,14 +389,30 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/**
 	 * Cancels the run and starts a new one with `args` once the old run's `afterLoop` and cleanup are done (A19).
 	 * Does nothing when the loop is not running. Calling it again before the new run begins replaces the arguments.
+	 *
+	 * @returns The new run's promise, as `start()` returns it (handled the same way); a resolved promise when the
+	 * loop was not running and nothing restarted.
 	 */
-	restart(...args: Args): void {
+	restart(...args: Args): Promise<void> {
 		const run = this.#run;
-		if (!run || run.done) return;
+		if (!run || run.done) return Promise.resolve();
 		this.#executor.checkArgs?.(args);
-		if (this.#pending) this.#pending.args = args;
-		else void handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
+		let promise: Promise<void>;
+		if (this.#pending) {
+			this.#pending.args = args;
+			promise = this.#pending.promise as Promise<void>; // set by #queue, which made every pending start
+		} else promise = this.#queue(args);
 		this.cancel();
+		return promise;
+	}
+
+	/** Queues a run with `args` to begin when the current one has cleaned up; returns its promise. */
+	#queue(args: Args): Promise<void> {
+		const promise = handled(
+			new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p),
+		);
+		(this.#pending as PendingStart<Args>).promise = promise;
+		return promise;
 	}
 
 	/** Cancels the loop and waits for the run (and any queued one) to end. */
