@@ -606,8 +606,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 				this.#setNext(firstTarget(this.#schedule, this.#clock.now()));
 			} else {
 				this.#setNext(this.#clock.now());
-				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5).
-				await this.#plainSleep(run, 0);
+				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5). An await and a check,
+				// not a timer: the first iteration of an interval loop is due now, and under fake timers (vitest's,
+				// node:test's mock timers) a zero-length timer or setImmediate would hold it until the test advanced time.
+				await null;
+				if (run.controller.signal.aborted) throw CANCELLED;
 			}
 		} catch (error) {
 			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
