@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from 'discord.js';
-import type { ServiceMap } from '../protocol/index.js';
+import type { ServiceMap, TaskDefinition } from '../protocol/index.js';
 import {
 	assertKnownKeys,
 	assertOptionsObject,
@@ -281,7 +281,7 @@ export class LoopController<
 	 * Creates a worker loop owned by this controller (see `loop()`); it runs in the controller's pool unless its
 	 * options name another, and its task reaches Discord through the controller's client (`ctx.discord`).
 	 */
-	loop<M = never>(
+	loop<M = TaskDefinition<readonly unknown[]>>(
 		options: LoopOptions<Loop<TaskArgs<M>>> & WorkerLoopOptions & ControllerLoopOptions,
 		task: URL | string,
 	): Loop<TaskArgs<M>>;

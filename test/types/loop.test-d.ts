@@ -135,3 +135,12 @@ describe('LoopController with loop arguments by name', () => {
 		void tasks.start('anything', 1, 'two', [3]);
 	});
 });
+
+describe('LoopController#loop with a task module', () => {
+	test('without a module type, the loop takes any arguments (not never)', () => {
+		const tasks = new LoopController();
+		const board = tasks.loop({ name: 'board', minutes: 5 }, taskUrl);
+		void board.start('123', 10);
+		expectTypeOf(board.start).parameters.toEqualTypeOf<unknown[]>();
+	});
+});
