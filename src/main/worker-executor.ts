@@ -86,7 +86,7 @@ export function resolveTaskModule(task: URL | string): string {
 	else {
 		throw new InvalidOptionError(
 			'task',
-			`A task module must be given as a URL (new URL('./task.js', import.meta.url)) or an absolute path, got ${describeValue(task)}`,
+			`A task module must be given as a URL (new URL('./task.js', import.meta.url)) or an absolute path (in CommonJS: path.join(__dirname, 'task.js')), got ${describeValue(task)}`,
 		);
 	}
 	if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) {
