@@ -97,6 +97,9 @@ export type LoopArgsByName = { readonly [name: string]: readonly unknown[] };
 /** The arguments of loop `N` in `L`, or any arguments for a loop `L` does not name. */
 export type LoopArgs<L extends LoopArgsByName, N extends string> = N extends keyof L ? L[N] : readonly unknown[];
 
+/** The options a controller adds to `loop()`'s. */
+const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<ControllerLoopOptions>({ waitUntilReady: true });
+
 const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	client: true,
 	pool: true,
@@ -303,7 +306,7 @@ export class LoopController<
 		}
 		const client = this.client;
 		const loop = createLoop(options, body, {
-			extraKeys: ['waitUntilReady'],
+			extraKeys: [...CONTROLLER_LOOP_OPTION_KEYS],
 			defaultPool: () => this.pool,
 			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
 			configurePool: (pool) => {
