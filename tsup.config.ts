@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsup';
 
+// scripts/build-if-stale.mjs (npm start) builds without declarations: running the demo does not need them.
+const dts = process.env['DISCORD_TASKS_SKIP_DTS'] !== '1';
+
 export default defineConfig([
 	{
 		entry: { index: 'src/index.ts', worker: 'src/worker-api.ts', testing: 'src/testing/index.ts' },
 		format: ['esm', 'cjs'],
-		dts: true,
+		dts,
 		shims: true,
 		sourcemap: true,
 		clean: false,

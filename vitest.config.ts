@@ -1,9 +1,24 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
 	test: {
 		projects: [
 			{
+				// Unit tests run the sources; the examples among them import the package by its name, as users do.
+				resolve: {
+					alias: [
+						{ find: /^discord-tasks$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+						{
+							find: /^discord-tasks\/worker$/,
+							replacement: fileURLToPath(new URL('./src/worker-api.ts', import.meta.url)),
+						},
+						{
+							find: /^discord-tasks\/testing$/,
+							replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+						},
+					],
+				},
 				test: {
 					name: 'unit',
 					include: ['test/unit/**/*.test.ts'],

@@ -10,9 +10,15 @@ export { LoopEvent } from './main/events.js';
 export type { Executor, Invocation } from './main/executor.js';
 export type { LoopEndReason, LoopEventMap } from './main/loop.js';
 export { Loop, LoopState } from './main/loop.js';
-export type { ControllerLoopOptions, LoopControllerOptions, LoopStatus } from './main/loop-controller.js';
+export type {
+	ControllerLoopOptions,
+	LoopArgs,
+	LoopArgsByName,
+	LoopControllerOptions,
+	LoopStatus,
+} from './main/loop-controller.js';
 export { DEFAULT_LOOP_CONTROLLER_OPTIONS, LoopController } from './main/loop-controller.js';
-export type { LoopErrorHook, LoopHook, LoopLogger, LoopOptions } from './main/loop-options.js';
+export type { LoopErrorHook, LoopHook, LoopLogger, LoopOptions, LoopSettings } from './main/loop-options.js';
 export { DEFAULT_LOOP_OPTIONS, stderrLogger } from './main/loop-options.js';
 export type { ExceptionType } from './main/retryable-errors.js';
 export {
@@ -22,14 +28,20 @@ export {
 	RetryableNetworkError,
 	RetryableTimeoutError,
 } from './main/retryable-errors.js';
-export type { Schedule, ScheduleOptions } from './main/schedule.js';
+export type {
+	CronScheduleOptions,
+	IntervalScheduleOptions,
+	Schedule,
+	ScheduleOptions,
+	TimeScheduleOptions,
+} from './main/schedule.js';
 export { MissedIterations } from './main/schedule.js';
 export type { TaskPoolOptions } from './main/task-pool.js';
 export { DEFAULT_TASK_POOL_OPTIONS, TaskPool } from './main/task-pool.js';
 export type { TimeInput, TimeOfDay, TimeOfDayInput } from './main/time-of-day.js';
 export type { WorkerLoopOptions } from './main/worker-executor.js';
 export { DEFAULT_WORKER_LOOP_OPTIONS, Isolation } from './main/worker-executor.js';
-export type { SerializedError } from './protocol/index.js';
+export type { SerializedError, ServiceMap } from './protocol/index.js';
 export {
 	DiscordAccessError,
 	DiscordTasksError,

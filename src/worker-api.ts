@@ -1,5 +1,11 @@
 export type {
 	Cloneable,
+	MessageAllowedMentions,
+	MessageComponent,
+	MessageEmbed,
+	MessageFile,
+	MessageFlagName,
+	MessageOptions,
 	MessagePayload,
 	RegisteredServices,
 	RemoteServices,

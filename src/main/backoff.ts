@@ -1,3 +1,5 @@
+import { checkedRandom } from '../protocol/index.js';
+
 /** Options of {@link ExponentialBackoff}. */
 export interface ExponentialBackoffOptions {
 	/**
@@ -10,7 +12,10 @@ export interface ExponentialBackoffOptions {
 	 * @defaultValue false
 	 */
 	readonly integral?: boolean;
-	/** Random source in `[0, 1)`, injectable so tests are deterministic. @defaultValue Math.random */
+	/**
+	 * Random source in `[0, 1)`, injectable so tests are deterministic; a draw outside `[0, 1]` throws an
+	 * `InvalidOptionError`. @defaultValue Math.random
+	 */
 	readonly random?: () => number;
 	/** Monotonic-enough time source in ms, used for the reset window. @defaultValue Date.now */
 	readonly now?: () => number;
@@ -44,7 +49,8 @@ export class ExponentialBackoff {
 	constructor(options: ExponentialBackoffOptions = {}) {
 		this.#baseMs = options.baseMs ?? 1000;
 		this.#integral = options.integral ?? false;
-		this.#random = options.random ?? Math.random;
+		// A user's source is checked at every draw: a NaN or negative delay would make a retry loop spin.
+		this.#random = options.random ? checkedRandom(options.random) : Math.random;
 		this.#now = options.now ?? Date.now;
 		// B1: reset threshold base * 2**11 (2048 s for a 1 s base).
 		this.#resetAfterMs = this.#baseMs * 2 ** (MAX_BACKOFF_EXPONENT + 1);

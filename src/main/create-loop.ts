@@ -28,6 +28,17 @@ export type TaskArgs<M> = M extends { readonly default: TaskDefinition<infer A, 
 
 let anonymousLoops = 0;
 
+const WORKER_LOOPS = "worker loops (a task module as the body: loop(options, new URL('./task.js', import.meta.url)))";
+/**
+ * Where the options of other kinds of loop belong, so that `timeoutMs` on a main-thread loop is not called an
+ * unknown option: it exists, on another kind of loop.
+ */
+const OPTION_OWNERS: Readonly<Record<string, string>> = {
+	...Object.fromEntries([...WORKER_LOOP_OPTION_KEYS].map((key) => [key, WORKER_LOOPS])),
+	discord: 'worker loops created by a LoopController with a client (tasks.loop(options, taskUrl))',
+	waitUntilReady: 'loops created by a LoopController with a client (tasks.loop())',
+};
+
 /**
  * Creates a {@link Loop} that runs `body` on the main thread on the given schedule (discord.py's `@tasks.loop`).
  * Validation follows discord.py's order (C2): count, then the schedule, then the body.
@@ -108,7 +119,7 @@ export function createLoop(
 ): Loop<readonly unknown[]> {
 	const isTask = body instanceof URL || typeof body === 'string';
 	const extraKeys = new Set([...(isTask ? WORKER_LOOP_OPTION_KEYS : []), ...(internals.extraKeys ?? [])]);
-	const resolved = resolveLoopOptions(options, extraKeys);
+	const resolved = resolveLoopOptions(options, extraKeys, OPTION_OWNERS);
 	const schedule = resolveSchedule(options);
 	let executor: WorkerExecutor<readonly unknown[]> | ReturnType<typeof inlineExecutor<readonly unknown[]>>;
 	let defaultName: string;

@@ -171,7 +171,7 @@ export class CompiledAllowlist {
 				`\`${option}\` must be an object like { channels: ['123…'], routes: ['GET /guilds/:id'] }, got ${describeValue(allowlist)}`,
 			);
 		}
-		assertKnownKeys(allowlist, ALLOWLIST_KEYS, option, option);
+		assertKnownKeys(allowlist, ALLOWLIST_KEYS, option, {}, option);
 		const { channels = '*', routes = [] } = allowlist as DiscordAllowlist;
 		if (channels === '*') this.#channels = '*';
 		else if (Array.isArray(channels)) {

@@ -1,18 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from 'discord.js';
-import type { ServiceMap } from '../protocol/index.js';
+import type { ServiceMap, TaskDefinition } from '../protocol/index.js';
 import {
 	assertKnownKeys,
-	type Cloneable,
+	assertOptionsObject,
+	assertTimerMs,
 	describeValue,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
-	type MessagePayload,
-	type RestCallOptions,
-	type RestMethod,
+	optionKeySet,
 	WorkerCrashedError,
 } from '../protocol/index.js';
+import { clientBridge } from './client-bridge.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
 import type { DiscordBridge } from './host-server.js';
@@ -89,7 +89,24 @@ interface Stats {
 
 type AnyLoop = Loop<readonly unknown[]>;
 
-const CONTROLLER_OPTION_KEYS = new Set(['client', 'pool', 'closeOnClientDestroy', 'closeTimeoutMs']);
+/**
+ * The arguments of each loop of a controller, by name: `{ leaderboard: [channelId: string, top: number] }`. Give it
+ * as the controller's second type parameter to type `start(name, ...)` and `restart(name, ...)`.
+ */
+export type LoopArgsByName = { readonly [name: string]: readonly unknown[] };
+
+/** The arguments of loop `N` in `L`, or any arguments for a loop `L` does not name. */
+export type LoopArgs<L extends LoopArgsByName, N extends string> = N extends keyof L ? L[N] : readonly unknown[];
+
+/** The options a controller adds to `loop()`'s. */
+const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<ControllerLoopOptions>({ waitUntilReady: true });
+
+const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
+	client: true,
+	pool: true,
+	closeOnClientDestroy: true,
+	closeTimeoutMs: true,
+});
 
 function errorSummary(error: unknown): LoopStatus['lastError'] {
 	if (error instanceof Error) {
@@ -128,45 +145,23 @@ async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void
 	clearTimeout(timer);
 }
 
-/** Resolves once the loop has no run in progress. */
+/**
+ * Settles once the loop has no run in progress, as the run's own promise does: resolves when it completed, stopped
+ * or was cancelled, rejects with the error that ended it. Marked handled, like the promise `start()` returns.
+ */
 function whenStopped(loop: AnyLoop): Promise<void> {
 	if (!loop.isRunning()) return Promise.resolve();
-	return new Promise((resolve) => {
-		const onStopped = () => {
+	const stopped = new Promise<void>((resolve, reject) => {
+		const onStopped: (...args: LoopEventMap['loopStopped']) => void = ({ reason, error }) => {
 			if (loop.isRunning()) return; // a queued run (restart) began
 			loop.off('loopStopped', onStopped);
-			resolve();
+			if (reason === 'failed') reject(error);
+			else resolve();
 		};
 		loop.on('loopStopped', onStopped);
 	});
-}
-
-/** Discord access for workers, through the client's own REST manager (its rate limits, its token). */
-function clientBridge(client: Client): DiscordBridge {
-	// The host server has checked the channel id, the route, the method and the options; the method is still
-	// dispatched by name here, never looked up on the REST client.
-	const calls: Record<RestMethod, (route: `/${string}`, request: object) => Promise<unknown>> = {
-		get: (route, request) => client.rest.get(route, request),
-		post: (route, request) => client.rest.post(route, request),
-		put: (route, request) => client.rest.put(route, request),
-		patch: (route, request) => client.rest.patch(route, request),
-		delete: (route, request) => client.rest.delete(route, request),
-	};
-	return {
-		async send(channelId: string, payload: MessagePayload): Promise<Cloneable> {
-			const body = typeof payload === 'string' ? { content: payload } : payload;
-			return (await client.rest.post(`/channels/${channelId}/messages`, { body })) as Cloneable;
-		},
-		async rest(method: RestMethod, route: string, options: RestCallOptions): Promise<Cloneable> {
-			const request = {
-				...(options.body === undefined ? {} : { body: options.body }),
-				...(options.query ? { query: new URLSearchParams(options.query) } : {}),
-				...(options.reason ? { reason: options.reason } : {}),
-				...(options.headers ? { headers: options.headers } : {}),
-			};
-			return (await calls[method](route as `/${string}`, request)) as Cloneable;
-		},
-	};
+	stopped.catch(() => {});
+	return stopped;
 }
 
 function describeSchedule(loop: AnyLoop): string {
@@ -182,6 +177,7 @@ function describeSchedule(loop: AnyLoop): string {
  * the bot's client, reports every loop's state, and shuts everything down in order. Names are unique.
  *
  * @typeParam S - The services tasks may call (`ctx.host`).
+ * @typeParam L - The arguments of each loop by name, to type `start(name, ...)` and `restart(name, ...)`.
  *
  * @example
  * ```ts
@@ -200,7 +196,10 @@ function describeSchedule(loop: AnyLoop): string {
  * process.once('SIGINT', () => tasks.close().then(() => client.destroy()));
  * ```
  */
-export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmitter<LoopControllerEventMap> {
+export class LoopController<
+	S extends ServiceMap = ServiceMap,
+	L extends LoopArgsByName = LoopArgsByName,
+> extends EventEmitter<LoopControllerEventMap> {
 	/** The client given to the constructor, if any. */
 	readonly client: Client | undefined;
 	readonly #loops = new Map<string, AnyLoop>();
@@ -215,12 +214,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
 	constructor(options: LoopControllerOptions<S> = {}) {
 		super();
-		if (typeof options !== 'object' || options === null) {
-			throw new InvalidOptionError(
-				'options',
-				`LoopController options must be an object, got ${describeValue(options)}`,
-			);
-		}
+		assertOptionsObject(options, 'LoopController options');
 		assertKnownKeys(options, CONTROLLER_OPTION_KEYS, 'LoopController');
 		const { client, closeTimeoutMs = DEFAULT_LOOP_CONTROLLER_OPTIONS.closeTimeoutMs } = options;
 		if (
@@ -229,12 +223,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		) {
 			throw new InvalidOptionError('client', `\`client\` must be a discord.js Client, got ${describeValue(client)}`);
 		}
-		if (typeof closeTimeoutMs !== 'number' || !Number.isFinite(closeTimeoutMs) || closeTimeoutMs < 0) {
-			throw new InvalidOptionError(
-				'closeTimeoutMs',
-				`\`closeTimeoutMs\` must be a finite number >= 0, got ${describeValue(closeTimeoutMs)}`,
-			);
-		}
+		assertTimerMs(closeTimeoutMs, 'closeTimeoutMs');
 		this.client = client;
 		this.#bridge = client ? clientBridge(client) : undefined;
 		this.#closeTimeoutMs = closeTimeoutMs;
@@ -291,7 +280,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	 * Creates a worker loop owned by this controller (see `loop()`); it runs in the controller's pool unless its
 	 * options name another, and its task reaches Discord through the controller's client (`ctx.discord`).
 	 */
-	loop<M = never>(
+	loop<M = TaskDefinition<readonly unknown[]>>(
 		options: LoopOptions<Loop<TaskArgs<M>>> & WorkerLoopOptions & ControllerLoopOptions,
 		task: URL | string,
 	): Loop<TaskArgs<M>>;
@@ -314,7 +303,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 		const client = this.client;
 		const bridge = this.#bridge;
 		const loop = createLoop(options, body, {
-			extraKeys: ['waitUntilReady'],
+			extraKeys: [...CONTROLLER_LOOP_OPTION_KEYS],
 			defaultPool: () => this.pool,
 			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
 			discord: () => bridge,
@@ -365,6 +354,8 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			reconnecting: (info) => this.emit('reconnecting', loop, info),
 			loopStopped: (info) => {
 				if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
+				// The next start() begins a new run; a queued one (restart) keeps the promise restart() gave.
+				if (!loop.isRunning()) stats.promise = undefined;
 				this.emit('loopStopped', loop, info);
 			},
 		};
@@ -412,14 +403,21 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	}
 
 	/**
-	 * Starts a loop by name, unless it is already running: then it returns the running run's promise instead of
-	 * throwing, so a `clientReady` handler that fires again (after a re-identify) never starts a loop twice.
+	 * Starts a loop by name, unless it is already running, however it was started (`loop.start()` included): then
+	 * it returns a promise of the running run instead of throwing, so a `clientReady` handler that fires again (after
+	 * a re-identify) never starts a loop twice.
+	 *
+	 * @param args - The loop's arguments, typed from the controller's `L` type parameter when it names the loop.
+	 * @returns The run's promise, as `loop.start()` returns it.
 	 * @throws {@link LoopStateError} (`ERR_LOOP_NOT_FOUND`)
 	 */
-	start(name: string, ...args: readonly unknown[]): Promise<void> {
+	start<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
 		const loop = this.#require(name);
 		const stats = this.#stats.get(loop) as Stats;
-		if (loop.isRunning() && stats.promise !== undefined) return stats.promise;
+		if (loop.isRunning()) {
+			stats.promise ??= whenStopped(loop);
+			return stats.promise;
+		}
 		stats.promise = loop.start(...args);
 		return stats.promise;
 	}
@@ -431,9 +429,17 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 	cancel(name: string): void {
 		this.#require(name).cancel();
 	}
-	/** `loop.restart(...args)` by name. */
-	restart(name: string, ...args: readonly unknown[]): void {
-		this.#require(name).restart(...args);
+	/**
+	 * `loop.restart(...args)` by name.
+	 * @returns The new run's promise (what a later `start(name)` returns while it runs); a resolved promise when the
+	 * loop was not running.
+	 */
+	restart<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
+		const loop = this.#require(name);
+		const wasRunning = loop.isRunning();
+		const promise = loop.restart(...args);
+		if (wasRunning) (this.#stats.get(loop) as Stats).promise = promise;
+		return promise;
 	}
 	/** `loop.changeInterval(options)` by name. */
 	changeInterval(name: string, options: ScheduleOptions): void {
@@ -479,7 +485,7 @@ export class LoopController<S extends ServiceMap = ServiceMap> extends EventEmit
 			if (loop.state === LoopState.Running) loop.stop();
 			else loop.cancel();
 		}
-		await withDeadline(Promise.all(loops.map(whenStopped)), timeoutMs);
+		await withDeadline(Promise.all(loops.map((loop) => whenStopped(loop).catch(() => {}))), timeoutMs);
 		// Cancel what is still running (its workers are terminated after the pool's grace period). A hook that
 		// never settles must not hold the shutdown forever: the wait is bounded again.
 		await withDeadline(Promise.all(loops.map((loop) => loop[Symbol.asyncDispose]())), timeoutMs);

@@ -1,7 +1,17 @@
-import { assertKnownKeys, describeValue, InvalidOptionError } from '../protocol/index.js';
+import {
+	assertClockTime,
+	assertKnownKeys,
+	assertMethods,
+	assertNumber,
+	assertOptionsObject,
+	checkedRandom,
+	invalidOption,
+	MAX_SCHEDULE_MS,
+	optionKeySet,
+} from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { MissedIterations, type ScheduleOptions } from './schedule.js';
+import { MissedIterations, SCHEDULE_OPTION_KEYS, type ScheduleOptions } from './schedule.js';
 
 /** Where a loop writes its retry warnings and (through the default error hook) its unhandled errors. */
 export interface LoopLogger {
@@ -30,12 +40,11 @@ export type LoopHook = () => unknown;
 export type LoopErrorHook<L> = (error: unknown, loop: L) => unknown;
 
 /**
- * Options of `loop()`. The schedule is one of: `seconds`/`minutes`/`hours` (an interval), `time` (times of
- * day) or `cron`; with none of them, iterations run back to back (discord.py's default of 0 s).
+ * Options of `loop()` besides the schedule.
  *
  * @typeParam L - The loop type the error hook receives.
  */
-export interface LoopOptions<L = unknown> extends ScheduleOptions {
+export interface LoopSettings<L = unknown> {
 	/**
 	 * Run the body this many times, then end the run (discord.py's `count`); `null` means forever. Only
 	 * successful iterations count (A11). Must be a positive integer.
@@ -76,11 +85,19 @@ export interface LoopOptions<L = unknown> extends ScheduleOptions {
 	readonly retryOn?: (error: unknown) => boolean;
 	/** Where time is read and waited for. Tests inject one; the default uses `Date.now` and the global `setTimeout`. @defaultValue systemClock */
 	readonly clock?: Clock;
-	/** Random source in `[0, 1)` for backoff and jitter. @defaultValue Math.random */
+	/** Random source in `[0, 1)` for backoff and jitter; a draw outside `[0, 1]` fails the run. @defaultValue Math.random */
 	readonly random?: () => number;
 	/** Where retry warnings and the default error hook write. @defaultValue stderrLogger */
 	readonly logger?: LoopLogger;
 }
+
+/**
+ * Options of `loop()`. The schedule is one of: `seconds`/`minutes`/`hours` (an interval), `time` (times of
+ * day) or `cron`; with none of them, iterations run back to back (discord.py's default of 0 s).
+ *
+ * @typeParam L - The loop type the error hook receives.
+ */
+export type LoopOptions<L = unknown> = ScheduleOptions & LoopSettings<L>;
 
 /** The non-schedule options after defaults. */
 export interface ResolvedLoopOptions {
@@ -105,24 +122,21 @@ export const DEFAULT_LOOP_OPTIONS = {
 
 /** Every option `loop()` understands; anything else is refused as a likely typo. @internal */
 export const LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
-	'seconds',
-	'minutes',
-	'hours',
-	'time',
-	'cron',
-	'timeZone',
-	'count',
-	'reconnect',
-	'name',
-	'jitterMs',
-	'missedIterations',
-	'beforeLoop',
-	'afterLoop',
-	'onError',
-	'retryOn',
-	'clock',
-	'random',
-	'logger',
+	...SCHEDULE_OPTION_KEYS,
+	...optionKeySet<LoopSettings>({
+		count: true,
+		reconnect: true,
+		name: true,
+		jitterMs: true,
+		missedIterations: true,
+		beforeLoop: true,
+		afterLoop: true,
+		onError: true,
+		retryOn: true,
+		clock: true,
+		random: true,
+		logger: true,
+	}),
 ]);
 
 /**
@@ -131,10 +145,7 @@ export const LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
  */
 export function assertCount(count: unknown): number | null {
 	if (count === undefined || count === null) return null;
-	if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0) {
-		throw new InvalidOptionError('count', `\`count\` must be a positive integer or null, got ${describeValue(count)}`);
-	}
-	return count;
+	return assertNumber(count, 'count', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
 }
 
 /**
@@ -143,7 +154,7 @@ export function assertCount(count: unknown): number | null {
  */
 export function assertFunction(value: unknown, option: string): void {
 	if (typeof value !== 'function') {
-		throw new InvalidOptionError(option, `\`${option}\` must be a function, got ${describeValue(value)}`);
+		throw invalidOption(option, 'a function', value);
 	}
 }
 
@@ -153,42 +164,35 @@ export function assertFunction(value: unknown, option: string): void {
  * @param extraKeys - Option names a caller adds (the worker options), accepted besides {@link LOOP_OPTION_KEYS}.
  * @throws {@link InvalidOptionError} naming the option and the value it got.
  */
-export function resolveLoopOptions(options: unknown, extraKeys: ReadonlySet<string> = new Set()): ResolvedLoopOptions {
-	if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-		throw new InvalidOptionError('options', `loop options must be an object, got ${describeValue(options)}`);
-	}
-	assertKnownKeys(options, new Set([...LOOP_OPTION_KEYS, ...extraKeys]), 'loop()');
+export function resolveLoopOptions(
+	options: unknown,
+	extraKeys: ReadonlySet<string> = new Set(),
+	elsewhere: Readonly<Record<string, string>> = {},
+): ResolvedLoopOptions {
+	assertOptionsObject(options, 'loop options');
+	assertKnownKeys(options, new Set([...LOOP_OPTION_KEYS, ...extraKeys]), 'loop()', elsewhere);
 	const o = options as LoopOptions;
 	const count = assertCount(o.count);
 	if (o.reconnect !== undefined && typeof o.reconnect !== 'boolean') {
-		throw new InvalidOptionError('reconnect', `\`reconnect\` must be a boolean, got ${describeValue(o.reconnect)}`);
+		throw invalidOption('reconnect', 'a boolean', o.reconnect);
 	}
 	if (o.name !== undefined && (typeof o.name !== 'string' || o.name.trim() === '')) {
-		throw new InvalidOptionError('name', `\`name\` must be a non-empty string, got ${describeValue(o.name)}`);
+		throw invalidOption('name', 'a non-empty string', o.name);
 	}
-	const jitterMs = o.jitterMs ?? DEFAULT_LOOP_OPTIONS.jitterMs;
-	if (typeof jitterMs !== 'number' || !Number.isFinite(jitterMs) || jitterMs < 0) {
-		throw new InvalidOptionError(
-			'jitterMs',
-			`\`jitterMs\` must be a finite number >= 0, got ${describeValue(jitterMs)}`,
-		);
-	}
+	const jitterMs = assertNumber(o.jitterMs ?? DEFAULT_LOOP_OPTIONS.jitterMs, 'jitterMs', {
+		min: 0,
+		max: MAX_SCHEDULE_MS,
+		unit: 'ms',
+	});
 	const missed = o.missedIterations ?? DEFAULT_LOOP_OPTIONS.missedIterations;
 	if (missed !== MissedIterations.Skip && missed !== MissedIterations.CatchUp) {
-		throw new InvalidOptionError(
-			'missedIterations',
-			`\`missedIterations\` must be 'skip' or 'catchUp', got ${describeValue(missed)}`,
-		);
+		throw invalidOption('missedIterations', "'skip' or 'catchUp'", missed);
 	}
 	for (const hook of ['beforeLoop', 'afterLoop', 'onError', 'retryOn', 'random'] as const) {
 		if (o[hook] !== undefined) assertFunction(o[hook], hook);
 	}
-	if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock.sleep !== 'function')) {
-		throw new InvalidOptionError('clock', '`clock` must have now() and sleep(ms, signal) methods');
-	}
-	if (o.logger !== undefined && (typeof o.logger?.warn !== 'function' || typeof o.logger.error !== 'function')) {
-		throw new InvalidOptionError('logger', '`logger` must have warn() and error() methods');
-	}
+	assertMethods(o.clock, 'clock', ['now', 'sleep']);
+	assertMethods(o.logger, 'logger', ['warn', 'error']);
 	return {
 		count,
 		reconnect: o.reconnect ?? DEFAULT_LOOP_OPTIONS.reconnect,
@@ -196,8 +200,19 @@ export function resolveLoopOptions(options: unknown, extraKeys: ReadonlySet<stri
 		jitterMs,
 		missedIterations: missed,
 		retryOn: o.retryOn,
-		clock: o.clock ?? systemClock,
-		random: o.random ?? Math.random,
+		clock: o.clock ? checkedClock(o.clock) : systemClock,
+		random: o.random ? checkedRandom(o.random) : Math.random,
 		logger: o.logger ?? stderrLogger,
+	};
+}
+
+/**
+ * A user's clock whose `now()` is checked at every read: a NaN or infinite time would make every target unreachable
+ * or already past, so the run fails with a clear error instead of spinning or never waking.
+ */
+function checkedClock(clock: Clock): Clock {
+	return {
+		now: () => assertClockTime(clock.now()),
+		sleep: (ms, signal) => clock.sleep(ms, signal),
 	};
 }

@@ -1,4 +1,11 @@
-import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
+import {
+	assertKnownKeys,
+	describeValue,
+	ErrorCode,
+	InvalidOptionError,
+	LoopStateError,
+	TaskAbortedError,
+} from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
 import type { Executor } from './executor.js';
@@ -81,6 +88,8 @@ interface Run<Args> {
 interface PendingStart<Args> {
 	args: Args;
 	readonly resolve: (value: Promise<void>) => void;
+	/** What `start()`/`restart()` returned for it: settles when the queued run ends. */
+	promise?: Promise<void>;
 }
 
 /**
@@ -261,7 +270,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			if (typeof type !== 'function' || !(type.prototype instanceof Error || (type as unknown) === Error)) {
 				throw new InvalidOptionError(
 					`types[${index}]`,
-					`\`addExceptionType()\` takes Error classes, got ${typeof type === 'function' ? `the function ${type.name || '(anonymous)'}, which does not extend Error` : String(type)} at index ${index}`,
+					`\`addExceptionType()\` takes Error classes, got ${describeExceptionType(type)} at index ${index}${
+						typeof type === 'string'
+							? `: pass the class itself, addExceptionType(${type}) (a worker's errors match by class name)`
+							: ''
+					}`,
 				);
 			}
 		});
@@ -342,7 +355,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		this.#executor.checkArgs?.(args);
 		if (run && !run.done) {
-			return handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
+			return this.#queue(args);
 		}
 		return this.#launch(args);
 	}
@@ -376,14 +389,30 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/**
 	 * Cancels the run and starts a new one with `args` once the old run's `afterLoop` and cleanup are done (A19).
 	 * Does nothing when the loop is not running. Calling it again before the new run begins replaces the arguments.
+	 *
+	 * @returns The new run's promise, as `start()` returns it (handled the same way); a resolved promise when the
+	 * loop was not running and nothing restarted.
 	 */
-	restart(...args: Args): void {
+	restart(...args: Args): Promise<void> {
 		const run = this.#run;
-		if (!run || run.done) return;
+		if (!run || run.done) return Promise.resolve();
 		this.#executor.checkArgs?.(args);
-		if (this.#pending) this.#pending.args = args;
-		else void handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
+		let promise: Promise<void>;
+		if (this.#pending) {
+			this.#pending.args = args;
+			promise = this.#pending.promise as Promise<void>; // set by #queue, which made every pending start
+		} else promise = this.#queue(args);
 		this.cancel();
+		return promise;
+	}
+
+	/** Queues a run with `args` to begin when the current one has cleaned up; returns its promise. */
+	#queue(args: Args): Promise<void> {
+		const promise = handled(
+			new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p),
+		);
+		(this.#pending as PendingStart<Args>).promise = promise;
+		return promise;
 	}
 
 	/** Cancels the loop and waits for the run (and any queued one) to end. */
@@ -565,8 +594,10 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		if (run.controller.signal.aborted) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
 		this.#state = LoopState.Starting;
 		this.#emit('loopStarted');
-		const backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
+		let backoff: ExponentialBackoff;
 		try {
+			// Inside the try: a user clock that returns a bad time throws here, and the run must still end (A2).
+			backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() });
 			if (this.#gate) await this.#guard(run, this.#gate(run.controller.signal));
 			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
 			this.#lastAttemptFailed = false;
@@ -575,8 +606,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 				this.#setNext(firstTarget(this.#schedule, this.#clock.now()));
 			} else {
 				this.#setNext(this.#clock.now());
-				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5).
-				await this.#plainSleep(run, 0);
+				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5). An await and a check,
+				// not a timer: the first iteration of an interval loop is due now, and under fake timers (vitest's,
+				// node:test's mock timers) a zero-length timer or setImmediate would hold it until the test advanced time.
+				await null;
+				if (run.controller.signal.aborted) throw CANCELLED;
 			}
 		} catch (error) {
 			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
@@ -704,6 +738,13 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 		if (reason === 'failed') throw error;
 	}
+}
+
+/** What `addExceptionType()` got instead of an Error class. */
+function describeExceptionType(type: unknown): string {
+	return typeof type === 'function'
+		? `the function ${type.name || '(anonymous)'}, which does not extend Error`
+		: describeValue(type);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -1,4 +1,4 @@
-import { describeValue, InvalidOptionError } from '../protocol/index.js';
+import { assertNumber, InvalidOptionError, MAX_SCHEDULE_MS, optionKeySet } from '../protocol/index.js';
 import { type CronSchedule, parseCron } from './cron-schedule.js';
 import { assertTimeZone, nextTimeOfDay, parseTimes, type TimeInput, type TimeOfDay } from './time-of-day.js';
 
@@ -15,24 +15,63 @@ export type Schedule =
 	| { readonly kind: 'time'; readonly slots: readonly TimeOfDay[] }
 	| { readonly kind: 'cron'; readonly cron: CronSchedule };
 
-/** The schedule part of the loop options, shared by `loop()` and `Loop#changeInterval()`. */
-export interface ScheduleOptions {
+/** What every kind of schedule may also say. */
+interface CommonScheduleOptions {
+	/** IANA zone for `cron`, and for `time` entries that name none. @defaultValue 'UTC' */
+	readonly timeZone?: string;
+}
+
+/**
+ * An interval schedule: `seconds`, `minutes` and `hours` add up (anchored, no drift); all 0 (or none given) means
+ * back to back.
+ */
+export interface IntervalScheduleOptions extends CommonScheduleOptions {
 	/** Seconds between iterations (added to minutes and hours). @defaultValue 0 */
 	readonly seconds?: number;
 	/** Minutes between iterations. @defaultValue 0 */
 	readonly minutes?: number;
 	/** Hours between iterations. @defaultValue 0 */
 	readonly hours?: number;
+	/** Not with an interval: a loop has one kind of schedule. */
+	readonly time?: never;
+	/** Not with an interval: a loop has one kind of schedule. */
+	readonly cron?: never;
+}
+
+/** The interval fields next to `time` or `cron`: absent or 0 (discord.py accepts zeros there, C6). */
+interface NoInterval {
+	/** Only 0 next to `time` or `cron`. */
+	readonly seconds?: 0;
+	/** Only 0 next to `time` or `cron`. */
+	readonly minutes?: 0;
+	/** Only 0 next to `time` or `cron`. */
+	readonly hours?: 0;
+}
+
+/** A times-of-day schedule. */
+export interface TimeScheduleOptions extends CommonScheduleOptions, NoInterval {
 	/**
 	 * Times of day to run at instead of an interval: `'09:30'`, `'09:30:15'` or `{ hour, minute?, second?, timeZone? }`,
 	 * alone or in an array. Without a zone, `timeZone` (else UTC) applies, as discord.py assumes UTC.
 	 */
-	readonly time?: TimeInput | readonly TimeInput[];
-	/** A cron pattern (croner syntax, seconds field optional) instead of an interval. */
-	readonly cron?: string;
-	/** IANA zone for `cron`, and for `time` entries that name none. @defaultValue 'UTC' */
-	readonly timeZone?: string;
+	readonly time: TimeInput | readonly TimeInput[];
+	/** Not with `time`: a loop has one kind of schedule. */
+	readonly cron?: never;
 }
+
+/** A cron schedule. */
+export interface CronScheduleOptions extends CommonScheduleOptions, NoInterval {
+	/** A cron pattern (croner syntax, seconds field optional) instead of an interval. */
+	readonly cron: string;
+	/** Not with `cron`: a loop has one kind of schedule. */
+	readonly time?: never;
+}
+
+/**
+ * The schedule part of the loop options, shared by `loop()` and `Loop#changeInterval()`: an interval, times of
+ * day, or a cron pattern. A union, so that mixing two kinds (`{ seconds: 5, time: '09:00' }`) does not compile.
+ */
+export type ScheduleOptions = IntervalScheduleOptions | TimeScheduleOptions | CronScheduleOptions;
 
 /** What happens to iterations an overrun (a slow body, or a retry) made late. */
 export const MissedIterations = {
@@ -45,17 +84,35 @@ export const MissedIterations = {
 export type MissedIterations = (typeof MissedIterations)[keyof typeof MissedIterations];
 
 const RELATIVE_KEYS = ['seconds', 'minutes', 'hours'] as const;
+const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000 } as const;
 
 /** The keys of {@link ScheduleOptions}: all `changeInterval()` accepts. @internal */
-export const SCHEDULE_OPTION_KEYS: ReadonlySet<string> = new Set([...RELATIVE_KEYS, 'time', 'cron', 'timeZone']);
+export const SCHEDULE_OPTION_KEYS: ReadonlySet<string> = optionKeySet<ScheduleOptions>({
+	seconds: true,
+	minutes: true,
+	hours: true,
+	time: true,
+	cron: true,
+	timeZone: true,
+});
 
 function relativeComponent(options: ScheduleOptions, key: (typeof RELATIVE_KEYS)[number]): number {
 	const value = options[key] as unknown;
 	if (value === undefined || value === null) return 0;
-	if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-		throw new InvalidOptionError(key, `\`${key}\` must be a finite number >= 0, got ${describeValue(value)}`);
-	}
-	return value;
+	return assertNumber(value, key, { min: 0, max: MAX_SCHEDULE_MS / UNIT_MS[key] });
+}
+
+/** The interval in ms: 0 (back to back) or from 1 ms to {@link MAX_SCHEDULE_MS}. */
+function intervalMs(seconds: number, minutes: number, hours: number): number {
+	const ms = (seconds + 60 * minutes + 3600 * hours) * 1000;
+	// Below 1 ms, `target + interval` rounds back to `target` (seconds: 1e-320) and the grid arithmetic of a late
+	// loop divides by almost nothing: the next target becomes Infinity and the loop never wakes again.
+	if (ms === 0 || (ms >= 1 && ms <= MAX_SCHEDULE_MS)) return ms;
+	const option = seconds > 0 ? 'seconds' : minutes > 0 ? 'minutes' : 'hours';
+	throw new InvalidOptionError(
+		option,
+		`The interval (seconds + minutes + hours) must be 0 or from 1 ms to ${MAX_SCHEDULE_MS} ms (100 years), got ${ms} ms`,
+	);
 }
 
 /**
@@ -86,8 +143,7 @@ export function resolveSchedule(options: ScheduleOptions): Schedule {
 	}
 	if (given('time')) return { kind: 'time', slots: parseTimes(options.time, 'time', timeZone) };
 	if (given('cron')) return { kind: 'cron', cron: parseCron(options.cron, timeZone, 'cron') };
-	const intervalMs = (seconds + 60 * minutes + 3600 * hours) * 1000;
-	return { kind: 'interval', seconds, minutes, hours, intervalMs };
+	return { kind: 'interval', seconds, minutes, hours, intervalMs: intervalMs(seconds, minutes, hours) };
 }
 
 /**

@@ -1,6 +1,17 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ServiceMap } from '../protocol/index.js';
-import { assertKnownKeys, describeValue, HELLO_KEY_ENV, InvalidOptionError } from '../protocol/index.js';
+import {
+	assertKnownKeys,
+	assertMethods,
+	assertNumber,
+	assertOptionsObject,
+	assertStringList,
+	assertTimerMs,
+	describeValue,
+	HELLO_KEY_ENV,
+	InvalidOptionError,
+	optionKeySet,
+} from '../protocol/index.js';
 import type { Clock } from './clock.js';
 
 /** Options of {@link TaskPool}. */
@@ -42,38 +53,23 @@ export const DEFAULT_TASK_POOL_OPTIONS = {
 	graceMs: 1000,
 } as const satisfies Partial<TaskPoolOptions>;
 
-const POOL_OPTION_KEYS = new Set([
-	'threads',
-	'minThreads',
-	'idleTimeoutMs',
-	'maxQueue',
-	'services',
-	'resourceLimits',
-	'env',
-	'scrubEnv',
-	'execArgv',
-	'graceMs',
-	'workerPath',
-	'clock',
-]);
+const POOL_OPTION_KEYS = optionKeySet<TaskPoolOptions>({
+	threads: true,
+	minThreads: true,
+	idleTimeoutMs: true,
+	maxQueue: true,
+	services: true,
+	resourceLimits: true,
+	env: true,
+	scrubEnv: true,
+	execArgv: true,
+	graceMs: true,
+	workerPath: true,
+	clock: true,
+});
 
-function assertCount(options: TaskPoolOptions, key: 'threads' | 'minThreads' | 'maxQueue', min: number): void {
-	const value = options[key];
-	if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-		throw new InvalidOptionError(key, `\`${key}\` must be an integer >= ${min}, got ${describeValue(value)}`);
-	}
-}
-function assertDuration(options: TaskPoolOptions, key: 'idleTimeoutMs' | 'graceMs'): void {
-	const value = options[key];
-	if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-		throw new InvalidOptionError(key, `\`${key}\` must be a finite number >= 0, got ${describeValue(value)}`);
-	}
-}
-function assertNames(value: unknown, key: string): void {
-	if (value !== undefined && (!Array.isArray(value) || value.some((name) => typeof name !== 'string'))) {
-		throw new InvalidOptionError(key, `\`${key}\` must be an array of strings, got ${describeValue(value)}`);
-	}
-}
+/** More threads than this is a typo: each worker is a V8 isolate of its own. */
+const MAX_THREADS = 1024;
 
 /**
  * Validates TaskPool options without creating a pool.
@@ -81,18 +77,20 @@ function assertNames(value: unknown, key: string): void {
  * @internal
  */
 export function assertTaskPoolOptions(options: TaskPoolOptions): void {
-	if (typeof options !== 'object' || options === null) {
-		throw new InvalidOptionError('options', `TaskPool options must be an object, got ${describeValue(options)}`);
-	}
+	assertOptionsObject(options, 'TaskPool options');
 	assertKnownKeys(options, POOL_OPTION_KEYS, 'TaskPool');
-	assertCount(options, 'threads', 1);
-	assertCount(options, 'minThreads', 0);
-	assertCount(options, 'maxQueue', 0);
-	assertDuration(options, 'idleTimeoutMs');
-	assertDuration(options, 'graceMs');
-	assertNames(options.env, 'env');
-	assertNames(options.scrubEnv, 'scrubEnv');
-	assertNames(options.execArgv, 'execArgv');
+	for (const [key, min, max] of [
+		['threads', 1, MAX_THREADS],
+		['minThreads', 0, MAX_THREADS],
+		['maxQueue', 0, Number.MAX_SAFE_INTEGER],
+	] as const) {
+		if (options[key] !== undefined) assertNumber(options[key], key, { min, max, integer: true });
+	}
+	assertTimerMs(options.idleTimeoutMs, 'idleTimeoutMs');
+	assertTimerMs(options.graceMs, 'graceMs');
+	assertStringList(options.env, 'env');
+	assertStringList(options.scrubEnv, 'scrubEnv');
+	assertStringList(options.execArgv, 'execArgv');
 	const { resourceLimits, workerPath, clock } = options as Record<string, unknown>;
 	if (resourceLimits !== undefined) {
 		if (typeof resourceLimits !== 'object' || resourceLimits === null) {
@@ -116,15 +114,7 @@ export function assertTaskPoolOptions(options: TaskPoolOptions): void {
 			`\`workerPath\` must be a path or a URL, got ${describeValue(workerPath)}`,
 		);
 	}
-	if (
-		clock !== undefined &&
-		(typeof (clock as Clock | null)?.now !== 'function' || typeof (clock as Clock).sleep !== 'function')
-	) {
-		throw new InvalidOptionError(
-			'clock',
-			`\`clock\` must have now() and sleep(ms, signal) methods, got ${describeValue(clock)}`,
-		);
-	}
+	assertMethods(clock, 'clock', ['now', 'sleep']);
 	const services: unknown = options.services ?? {};
 	if (typeof services !== 'object' || services === null) {
 		throw new InvalidOptionError(

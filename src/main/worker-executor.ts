@@ -3,12 +3,15 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import {
+	assertNumber,
 	type Cloneable,
 	describeUncloneable,
 	describeValue,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
+	MAX_SCHEDULE_MS,
+	optionKeySet,
 	TaskModuleError,
 	type TaskRef,
 } from '../protocol/index.js';
@@ -68,15 +71,15 @@ export const DEFAULT_WORKER_LOOP_OPTIONS = {
 } as const satisfies WorkerLoopOptions;
 
 /** Option names of {@link WorkerLoopOptions}. @internal */
-export const WORKER_LOOP_OPTION_KEYS: ReadonlySet<string> = new Set([
-	'pool',
-	'timeoutMs',
-	'isolation',
-	'resourceLimits',
-	'graceMs',
-	'exportName',
-	'discord',
-]);
+export const WORKER_LOOP_OPTION_KEYS: ReadonlySet<string> = optionKeySet<WorkerLoopOptions>({
+	pool: true,
+	timeoutMs: true,
+	isolation: true,
+	resourceLimits: true,
+	graceMs: true,
+	exportName: true,
+	discord: true,
+});
 
 /**
  * Turns `new URL('./task.js', import.meta.url)`, a `file:` URL string or an absolute path into a module URL, and
@@ -92,7 +95,7 @@ export function resolveTaskModule(task: URL | string): string {
 	else {
 		throw new InvalidOptionError(
 			'task',
-			`A task module must be given as a URL (new URL('./task.js', import.meta.url)) or an absolute path, got ${describeValue(task)}`,
+			`A task module must be given as a URL (new URL('./task.js', import.meta.url)) or an absolute path (in CommonJS: path.join(__dirname, 'task.js')), got ${describeValue(task)}`,
 		);
 	}
 	if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) {
@@ -110,12 +113,8 @@ export function resolveTaskModule(task: URL | string): string {
  */
 export function checkWorkerLoopOptions(options: WorkerLoopOptions): void {
 	const { timeoutMs, isolation, pool, exportName } = options;
-	if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0)) {
-		throw new InvalidOptionError(
-			'timeoutMs',
-			`\`timeoutMs\` must be a finite number >= 0, got ${describeValue(timeoutMs)}`,
-		);
-	}
+	// Both sides split a timeout past one timer's reach, so it may be as long as a schedule.
+	if (timeoutMs !== undefined) assertNumber(timeoutMs, 'timeoutMs', { min: 0, max: MAX_SCHEDULE_MS, unit: 'ms' });
 	const isolations: readonly unknown[] = Object.values(Isolation);
 	if (isolation !== undefined && !isolations.includes(isolation)) {
 		throw new InvalidOptionError(

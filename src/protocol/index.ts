@@ -1,6 +1,6 @@
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
-export { assertKnownKeys, describeValue } from './describe-value.js';
+export { describeValue } from './describe-value.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
 	DiscordAccessError,
@@ -24,7 +24,17 @@ export {
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from './errors.js';
-export type { HostResult, MessagePayload, RestCallOptions } from './host-api.js';
+export type {
+	HostResult,
+	MessageAllowedMentions,
+	MessageComponent,
+	MessageEmbed,
+	MessageFile,
+	MessageFlagName,
+	MessageOptions,
+	MessagePayload,
+	RestCallOptions,
+} from './host-api.js';
 export { RestMethod } from './host-api.js';
 export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage, PreloadMessage } from './host-channel.js';
 export { HostMethod, isMainToWorkerMessage, MAX_INVOCATION_ID_LENGTH, parseHostCall } from './host-channel.js';
@@ -52,4 +62,20 @@ export type {
 	WorkerHello,
 } from './tasks.js';
 export { HELLO_KEY_ENV, PRELOAD_ENV, TaskName, WORKER_HELLO } from './tasks.js';
+export type { NumberRange, OptionKeys } from './validate.js';
+export {
+	assertClockTime,
+	assertKnownKeys,
+	assertMethods,
+	assertNumber,
+	assertOptionsObject,
+	assertStringList,
+	assertTimerMs,
+	checkedRandom,
+	describeRange,
+	invalidOption,
+	MAX_SCHEDULE_MS,
+	MAX_TIMER_MS,
+	optionKeySet,
+} from './validate.js';
 export { PROTOCOL_VERSION } from './version.js';

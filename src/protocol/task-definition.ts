@@ -27,7 +27,11 @@ export type RemoteServices<S> = {
 
 /** The Discord access a task has, proxied to the main thread's discord.js client (the worker never holds the token). */
 export interface TaskDiscord {
-	/** Sends a message to a channel; resolves with the created message as JSON (`id`, `channel_id`, `content`, ...). */
+	/**
+	 * Sends a message to a channel, with what `channel.send()` takes: a string or discord.js message options
+	 * ({@link MessageOptions}: `allowedMentions`, not the API's `allowed_mentions`). Resolves with the created
+	 * message as Discord's JSON (`id`, `channel_id`, `content`, ...).
+	 */
 	send(channelId: string, payload: MessagePayload): Promise<Cloneable>;
 	/** REST calls through the client's REST manager, sharing its rate limits. `route` like `/channels/123/messages`. */
 	readonly rest: {

@@ -1,4 +1,4 @@
-import { describeValue, ErrorCode, InvalidOptionError } from '../protocol/index.js';
+import { ErrorCode, invalidOption as formatInvalidOption, type InvalidOptionError } from '../protocol/index.js';
 
 /**
  * Builds the error thrown for a bad constructor option or method argument of the loopback gateway, in the house
@@ -15,9 +15,12 @@ export function invalidOption(
 	value: unknown,
 	kind: 'option' | 'argument' = 'argument',
 ): InvalidOptionError {
-	return new InvalidOptionError(name, `\`${name}\` must be ${expected}, got ${describeValue(value)}`, {
-		code: kind === 'option' ? ErrorCode.InvalidOption : ErrorCode.InvalidArgument,
-	});
+	return formatInvalidOption(
+		name,
+		expected,
+		value,
+		kind === 'option' ? ErrorCode.InvalidOption : ErrorCode.InvalidArgument,
+	);
 }
 
 /** Snowflakes are 64-bit unsigned integers written in decimal. */

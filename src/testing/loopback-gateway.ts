@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { describeRange, MAX_TIMER_MS } from '../protocol/index.js';
 import { type DefaultRestRouteHost, discordError, registerDefaultRestRoutes } from './default-rest-routes.js';
 import { GatewayFixtures } from './gateway-fixtures.js';
 import { GatewayCloseCode, GatewayOpcode, type GatewayPayload } from './gateway-opcode.js';
@@ -396,8 +397,9 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 	waitForMessages(count: number, options: WaitForMessagesOptions = {}): Promise<SentMessage[]> {
 		if (!Number.isSafeInteger(count) || count < 1) throw invalidOption('count', 'a positive integer', count);
 		const { channelId, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, signal } = options;
-		if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-			throw invalidOption('options.timeoutMs', 'a finite number of milliseconds >= 0', timeoutMs);
+		// A longer timer would overflow and fire at once.
+		if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) {
+			throw invalidOption('options.timeoutMs', describeRange({ min: 0, max: MAX_TIMER_MS, unit: 'ms' }), timeoutMs);
 		}
 		const matching = () =>
 			this.#sentMessages.filter((message) => channelId === undefined || message.channelId === channelId);

@@ -47,6 +47,19 @@ describe('a worker loop posting through ctx.discord', () => {
 		expect(tasks.status()[0]).toMatchObject({ name: 'poster', runs: 5, failures: 0, worker: true, running: false });
 	});
 
+	test('discord.js message options are resolved by discord.js on the main thread: allowedMentions, embeds, files', async () => {
+		const { gateway, tasks } = await bot();
+		tasks.loop({ name: 'options', count: 1, logger: quiet }, fixture('post-options.mjs'));
+		await tasks.start('options', gateway.channelId);
+
+		const [message] = gateway.sentMessages;
+		expect(message?.payload).toMatchObject({ content: 'hi @everyone', allowed_mentions: { parse: [] } });
+		expect(message?.embeds).toEqual([expect.objectContaining({ title: 'Report' })]);
+		expect(message?.files.map((file) => [file.filename, Buffer.from(file.data).toString()])).toEqual([
+			['report.csv', 'a,b\n'],
+		]);
+	});
+
 	test('waitUntilReady holds the first iteration until clientReady, and a second start() does not start it twice', async () => {
 		const { gateway, client, tasks } = await bot({}, false);
 		tasks.loop(

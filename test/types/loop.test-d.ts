@@ -1,5 +1,14 @@
 import { describe, expectTypeOf, test } from 'vitest';
-import { type Loop, type LoopEndReason, type LoopEventMap, loop, type TaskArgs, TaskPool } from '../../src/index.js';
+import {
+	type Loop,
+	LoopController,
+	type LoopEndReason,
+	type LoopEventMap,
+	loop,
+	type ServiceMap,
+	type TaskArgs,
+	TaskPool,
+} from '../../src/index.js';
 import type typedTask from '../fixtures/typed-task.js';
 
 const taskUrl = new URL('../fixtures/typed-task.js', import.meta.url);
@@ -19,7 +28,7 @@ describe('loop() with a task module', () => {
 		// @ts-expect-error guildId must be a string
 		void board.start(123, 10);
 		// @ts-expect-error restart() takes the same arguments
-		board.restart('123', null);
+		void board.restart('123', null);
 	});
 
 	test('takes the arguments from a task definition type as well', () => {
@@ -102,5 +111,36 @@ describe('LoopEventMap', () => {
 		ticker.on('iterationSkipped', () => {});
 		// @ts-expect-error iterationCompleted gives an info object, not a number
 		ticker.on('iterationCompleted', (info: number) => info);
+	});
+});
+
+describe('LoopController with loop arguments by name', () => {
+	test('types start(name, ...) and restart(name, ...) from its second type parameter', () => {
+		const tasks = new LoopController<ServiceMap, { leaderboard: [channelId: string, top: number] }>();
+		expectTypeOf(tasks.start<'leaderboard'>).parameters.toEqualTypeOf<
+			[name: 'leaderboard', channelId: string, top: number]
+		>();
+		void tasks.start('leaderboard', '123', 10);
+		// @ts-expect-error top must be a number
+		void tasks.start('leaderboard', '123', '10');
+		// @ts-expect-error restart() takes the same arguments
+		void tasks.restart('leaderboard', 123, 10);
+		// A loop the map does not name takes any arguments, as without the map.
+		void tasks.start('other', { any: 'thing' });
+		expectTypeOf(tasks.restart('leaderboard', '1', 1)).toEqualTypeOf<Promise<void>>();
+	});
+
+	test('without the map, start(name, ...) takes any arguments', () => {
+		const tasks = new LoopController();
+		void tasks.start('anything', 1, 'two', [3]);
+	});
+});
+
+describe('LoopController#loop with a task module', () => {
+	test('without a module type, the loop takes any arguments (not never)', () => {
+		const tasks = new LoopController();
+		const board = tasks.loop({ name: 'board', minutes: 5 }, taskUrl);
+		void board.start('123', 10);
+		expectTypeOf(board.start).parameters.toEqualTypeOf<unknown[]>();
 	});
 });

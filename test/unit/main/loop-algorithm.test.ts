@@ -662,7 +662,7 @@ describe('afterLoop and cleanup', () => {
 				count: 2,
 				clock: exactClock,
 				afterLoop: async () => {
-					if (restarts++ === 0) created.restart();
+					if (restarts++ === 0) void created.restart();
 					await delay(100);
 				},
 			},
@@ -711,7 +711,7 @@ describe('the outcome of a run', () => {
 			});
 			void created.start();
 			await flush();
-			created.restart();
+			void created.restart();
 			failing = true;
 			await advance(10);
 			expect(created.failed()).toBe(true);
@@ -900,10 +900,10 @@ describe('Loop#cancel', () => {
 });
 
 describe('Loop#restart', () => {
-	test('A19: does nothing when the loop is not running (it does not start it) and returns nothing', async () => {
+	test('A19: does nothing when the loop is not running (it does not start it) and returns a resolved promise', async () => {
 		const calls = recordCalls();
 		const created = testLoop({ seconds: 1 }, calls.body);
-		expect(created.restart()).toBeUndefined();
+		await expect(created.restart()).resolves.toBeUndefined();
 		await advance(5_000);
 		expect(created.isRunning()).toBe(false);
 		expect(calls.times).toEqual([]);
@@ -930,7 +930,7 @@ describe('Loop#restart', () => {
 		);
 		void created.start('a');
 		await advance(3_000);
-		created.restart('b');
+		void created.restart('b');
 		await advance(100);
 		expect(order).toEqual(['beforeLoop', 'body a at 0', 'afterLoop cancelled=true', 'beforeLoop', 'body b at 3100']);
 		expect(created.isRunning()).toBe(true);
@@ -942,8 +942,8 @@ describe('Loop#restart', () => {
 		const created = testLoop({ seconds: 10, logger }, calls.body);
 		void created.start('a');
 		await advance(1_000);
-		created.restart('b');
-		created.restart('c');
+		const b = created.restart('b');
+		expect(created.restart('c')).toBe(b);
 		await advance(1_000);
 		expect(calls.args).toEqual([['a'], ['c']]);
 		expect(logger.error).not.toHaveBeenCalled();
@@ -955,7 +955,7 @@ describe('Loop#restart', () => {
 		void created.start('a');
 		await advance(1_000);
 		created.cancel();
-		created.restart('b');
+		void created.restart('b');
 		await advance(10);
 		expect(calls.args).toEqual([['a'], ['b']]);
 		expect(created.isRunning()).toBe(true);
@@ -968,7 +968,7 @@ describe('Loop#restart', () => {
 		const created = testLoop({ seconds: 60, beforeLoop, afterLoop, clock: exactClock }, calls.body);
 		void created.start('a');
 		await advance(1_000);
-		created.restart('b');
+		void created.restart('b');
 		await advance(5_000);
 		expect(beforeLoop).toHaveBeenCalledTimes(2);
 		expect(afterLoop).not.toHaveBeenCalled();
@@ -982,7 +982,7 @@ describe('Loop#restart', () => {
 		void created.start('a');
 		await advance(1_000);
 		created.stop();
-		created.restart('b');
+		void created.restart('b');
 		await advance(10_000);
 		expect(calls.args).toEqual([['a'], ['b'], ['b']]);
 		expect(created.isRunning()).toBe(true);

@@ -340,7 +340,7 @@ describe('Loop#addExceptionType', () => {
 
 	test.each([
 		['a class that does not extend Error', class NotAnError {}, 'does not extend Error'],
-		['a string', 'QuotaError', 'QuotaError at index 1'],
+		['a string', 'QuotaError', "'QuotaError' (string) at index 1: pass the class itself, addExceptionType(QuotaError)"],
 		['an Error instance', new QuotaError('x'), 'Error'],
 		['null', null, 'null'],
 	])('E8: %s is refused, and nothing given in the same call is added', (_, bad, mentioned) => {

@@ -370,14 +370,33 @@ describe('Loop#cancel', () => {
 });
 
 describe('Loop#restart', () => {
-	test('P11: restarts a running loop with new arguments and returns nothing', async () => {
+	test("P11: restarts a running loop with new arguments and returns the new run's promise", async () => {
 		const calls = recordCalls<[number]>();
-		const created = testLoop({ seconds: 10 }, calls.body);
-		void created.start(1);
+		const created = testLoop({ seconds: 10, count: 2 }, calls.body);
+		const first = created.start(1);
 		await advance(1_000);
-		expect(created.restart(2)).toBeUndefined();
+		const second = created.restart(2);
+		expect(second).not.toBe(first);
+		let settled = false;
+		void second.then(() => (settled = true));
 		await advance(10);
 		expect(calls.args).toEqual([[1], [2]]);
+		expect(settled).toBe(false);
+		await advance(20_000);
+		expect(settled).toBe(true);
+		expect(calls.args).toEqual([[1], [2], [2]]);
+	});
+
+	test('P11: a failing new run rejects the promise restart() returned', async () => {
+		const created = testLoop({ seconds: 10 }, (fail: boolean) => {
+			if (fail) throw new Error('new run failed');
+		});
+		created.onError(() => {});
+		void created.start(false);
+		await advance(1_000);
+		const restarted = created.restart(true);
+		await advance(10);
+		await expect(restarted).rejects.toThrow('new run failed');
 	});
 });
 

@@ -1,0 +1,2 @@
+/** Whether dist/ under `root` is missing an output or older than a source. */
+export function isStale(root: string): boolean;
