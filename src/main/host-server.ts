@@ -3,6 +3,7 @@ import type { ServiceMap } from '../protocol/index.js';
 import {
 	type Cloneable,
 	DiscordAccessError,
+	describeOversized,
 	describeUncloneable,
 	describeValue,
 	ErrorCode,
@@ -42,6 +43,13 @@ interface Live {
 	/** How the channel that owns the invocation broke the protocol, once it has. */
 	violation: string | undefined;
 }
+
+/** The most arguments a service call may pass (the function is called with them spread). */
+export const MAX_SERVICE_ARGS = 256;
+/** Calls a channel may have waiting to be read; a worker past it is flooding the main thread and is replaced. */
+export const MAX_QUEUED_CALLS = 100_000;
+/** Calls read from one channel per turn of the event loop, so a burst cannot hold the gateway's heartbeat. */
+const CALLS_PER_TURN = 256;
 
 /** Header names a task may not set: the REST client owns authentication and framing. */
 const RESERVED_HEADERS = new Set(['authorization', 'host', 'content-length', 'transfer-encoding', 'connection']);
@@ -109,6 +117,12 @@ function checkRestOptions(options: unknown): RestCallOptions {
 	};
 }
 
+/** Refuses a value from a task that is too large to walk or spread (a sparse array of length 2^32 - 1). */
+function refuseOversized(value: unknown, option: string): void {
+	const problem = describeOversized(value, option);
+	if (problem) throw invalidArgument(option, `A task sent a value too large to take: ${problem}`);
+}
+
 function ok(value: unknown, what: string): HostResult {
 	const problem = describeUncloneable(value, what);
 	if (problem) {
@@ -153,6 +167,54 @@ export class HostServer {
 	/** Why the channel running this invocation was cut off, if it was (for the error of its iteration). */
 	violationOf(token: string): string | undefined {
 		return this.#live.get(token)?.violation;
+	}
+
+	/**
+	 * Opens the main side of one channel (a worker's port, a task process): returns the function its messages go
+	 * to. Messages are queued and read in turns of {@link CALLS_PER_TURN}, so a burst of calls from a task cannot
+	 * hold the main thread; past {@link MAX_QUEUED_CALLS} waiting, the channel is cut off (`onViolation`).
+	 */
+	connect(
+		channel: object,
+		reply: (reply: HostReply) => void,
+		onViolation: (why: string) => void,
+	): (message: unknown) => void {
+		const queue: unknown[] = [];
+		let head = 0;
+		let scheduled = false;
+		let broken = false;
+		const drain = () => {
+			scheduled = false;
+			const end = Math.min(queue.length, head + CALLS_PER_TURN);
+			for (; head < end && !broken; head++) {
+				const violation = this.receive(channel, queue[head], reply);
+				if (violation !== undefined) {
+					broken = true;
+					onViolation(violation);
+				}
+			}
+			if (broken || head === queue.length) {
+				queue.length = 0;
+				head = 0;
+			} else {
+				scheduled = true;
+				setImmediate(drain);
+			}
+		};
+		return (message) => {
+			if (broken) return;
+			if (queue.length - head >= MAX_QUEUED_CALLS) {
+				broken = true;
+				queue.length = 0;
+				onViolation(this.#violated(channel, `more than ${MAX_QUEUED_CALLS} host calls waiting to be read`));
+				return;
+			}
+			queue.push(message);
+			if (!scheduled) {
+				scheduled = true;
+				setImmediate(drain);
+			}
+		};
 	}
 
 	/**
@@ -207,9 +269,13 @@ export class HostServer {
 		if (typeof name !== 'string') {
 			throw invalidArgument('name', `A service name must be a string, got ${describeValue(name)}`);
 		}
-		if (!Array.isArray(args)) {
-			throw invalidArgument('args', `Service arguments must be an array, got ${describeValue(args)}`);
+		if (!Array.isArray(args) || args.length > MAX_SERVICE_ARGS) {
+			throw invalidArgument(
+				'args',
+				`Service arguments must be an array of at most ${MAX_SERVICE_ARGS}, got ${describeValue(args)}`,
+			);
 		}
+		refuseOversized(args, 'args');
 		const service = Object.hasOwn(this.#services, name) ? this.#services[name] : undefined;
 		if (typeof service !== 'function') {
 			const known = Object.keys(this.#services);
@@ -236,6 +302,7 @@ export class HostServer {
 		if (typeof payload !== 'string' && !isPlainObject(payload)) {
 			throw invalidArgument('payload', `A message must be a string or message options, got ${describeValue(payload)}`);
 		}
+		refuseOversized(payload, 'payload');
 		return ok(await bridgeOf(scope).send(channelId, payload as MessagePayload), 'The sent message');
 	}
 
@@ -249,6 +316,7 @@ export class HostServer {
 				{ code: ErrorCode.DiscordAccessDenied },
 			);
 		}
+		refuseOversized(options, 'options');
 		const checked = checkRestOptions(options);
 		return ok(await bridgeOf(scope).rest(method, path, checked), `The response of ${method.toUpperCase()} ${path}`);
 	}

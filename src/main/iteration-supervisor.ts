@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
 	type Cloneable,
 	DiscordTasksError,
+	describeOversized,
+	describeValue,
 	deserializeError,
 	ErrorCode,
 	PROTOCOL_VERSION,
@@ -72,7 +74,14 @@ function isBodyError(error: DiscordTasksError): boolean {
 
 function describeThrown(thrown: unknown): string {
 	if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
-	return `a thrown ${thrown === null ? 'null' : typeof thrown} (${String(thrown)})`;
+	let text: string;
+	try {
+		text = String(thrown);
+	} catch {
+		// A thrown object from a worker whose toString and valueOf are data, not functions.
+		text = describeValue(thrown);
+	}
+	return `a thrown ${thrown === null ? 'null' : typeof thrown} (${text})`;
 }
 
 /**
@@ -139,7 +148,21 @@ export async function superviseIteration(
 				{ code: ErrorCode.ProtocolUnexpectedMessage },
 			);
 		}
-		if (outcome.ok) return outcome.value as Cloneable;
+		if (outcome.ok) {
+			// The worker host checks its results, but a task can answer for it: what arrives is checked here too.
+			const oversized = describeOversized(outcome.value, 'the result');
+			if (oversized) {
+				throw new TaskError(
+					`Loop '${loopName}' iteration ${iteration} returned a value too large to take: ${oversized}`,
+					{
+						loopName,
+						iteration,
+						cause: new RangeError(oversized),
+					},
+				);
+			}
+			return outcome.value as Cloneable;
+		}
 		const thrown = deserializeError(outcome.error as never);
 		if (ended === 'timeout') throw timeoutError(thrown, '');
 		// Module and protocol problems are not the body's failures: report them as they are.

@@ -130,9 +130,17 @@ export class ProcessPool {
 				stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 			});
 			this.#child = child;
+			// The process broke the protocol (or flooded it): it harms only itself, its iteration fails as a crash.
+			const calls = this.#server.connect(
+				child,
+				(reply) => this.#send(reply),
+				() => child.kill('SIGKILL'),
+			);
 			child.on('message', (message: unknown) => {
-				if ((message as { type?: unknown } | null)?.type === 'hello') resolve(child);
-				else this.#receive(child, message);
+				const type = (message as { type?: unknown } | null)?.type;
+				if (type === 'hello') resolve(child);
+				else if (type === 'outcome') this.#settle(message as { invocationId?: unknown; outcome?: unknown });
+				else calls(message);
 			});
 			child.once('exit', (code, signal) => {
 				if (this.#child === child) {
@@ -150,16 +158,8 @@ export class ProcessPool {
 		return this.#ready;
 	}
 
-	#receive(child: ChildProcess, message: unknown): void {
-		const type = (message as { type?: unknown } | null)?.type;
-		if (type === 'outcome') {
-			const outcome = message as { invocationId?: unknown; outcome?: unknown };
-			if (this.#running && outcome.invocationId === this.#running.invocationId) this.#running.resolve(outcome.outcome);
-			return;
-		}
-		const violation = this.#server.receive(child, message, (reply) => this.#send(reply));
-		// The process broke the protocol: it harms only itself (its iteration fails as a crash).
-		if (violation !== undefined) child.kill('SIGKILL');
+	#settle(message: { invocationId?: unknown; outcome?: unknown }): void {
+		if (this.#running && message.invocationId === this.#running.invocationId) this.#running.resolve(message.outcome);
 	}
 
 	#send(message: MainToProcessMessage): void {

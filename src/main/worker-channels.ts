@@ -62,9 +62,18 @@ export class WorkerChannels {
 			return;
 		}
 		this.#ports.set(worker, port);
-		port.on('message', (call: unknown) => {
-			const violation = this.#server.receive(port, call, (reply: HostReply) => this.#post(port, reply));
-			if (violation !== undefined) this.#evict(worker);
+		port.on(
+			'message',
+			this.#server.connect(
+				port,
+				(reply: HostReply) => this.#post(port, reply),
+				() => this.#evict(worker),
+			),
+		);
+		// A worker whose channel closed (a task closed its end) can no longer reach the main thread: every later
+		// iteration there would wait forever for its host calls. It is replaced; a worker that exits closes it too.
+		port.once('close', () => {
+			if (this.#ports.get(worker) === port) this.#evict(worker);
 		});
 		// The port must not keep the bot's process alive once everything else is done.
 		port.unref();

@@ -59,7 +59,8 @@ const kClassChain = Symbol.for('discord-tasks.classChain');
  */
 export function remoteClassChain(error: unknown): readonly string[] | undefined {
 	if (typeof error !== 'object' || error === null) return undefined;
-	return (error as { [kClassChain]?: readonly string[] })[kClassChain];
+	const chain = (error as { [kClassChain]?: unknown })[kClassChain];
+	return Array.isArray(chain) ? chain : undefined;
 }
 
 function brand(name: string): symbol {
@@ -421,7 +422,11 @@ function serializeValue(value: unknown, depth: number): SerializedError {
 	} = {
 		name: safeString(read(error, 'name'), 'Error'),
 		message: safeString(read(error, 'message'), ''),
-		classChain: remoteClassChain(error) ?? classChainOf(error),
+		// A chain found on the error is copied bounded: a body can set the symbol to anything.
+		classChain:
+			remoteClassChain(error)
+				?.slice(0, 32)
+				.filter((name) => typeof name === 'string') ?? classChainOf(error),
 	};
 	const code = read(error, 'code');
 	if (typeof code === 'string' || typeof code === 'number') serialized.code = String(code);
@@ -519,8 +524,9 @@ export function sanitizeSerializedError(value: unknown, depth: number): Serializ
 	if (!isPlainRecord(value)) {
 		return { name: 'UnserializableError', message: 'The other side sent an error that is not one', classChain: [] };
 	}
+	// Sliced before it is filtered: the chain may be a sparse array of length 2^32 - 1.
 	const chain = Array.isArray(value['classChain'])
-		? (value['classChain'] as unknown[]).filter((name): name is string => typeof name === 'string').slice(0, 32)
+		? (value['classChain'] as unknown[]).slice(0, 32).filter((name): name is string => typeof name === 'string')
 		: [];
 	const result: { -readonly [K in keyof SerializedError]: SerializedError[K] } = {
 		name: stringOr(value['name'], 'Error'),

@@ -1,3 +1,4 @@
+export { describeOversized, MAX_COLLECTION_SIZE, MAX_VALUE_NODES } from './bounded.js';
 export type { Cloneable } from './cloneable.js';
 export { describeUncloneable } from './cloneable.js';
 export { describeValue } from './describe-value.js';

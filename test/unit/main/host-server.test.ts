@@ -1,0 +1,133 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, test, vi } from 'vitest';
+import { CompiledAllowlist } from '../../../src/main/discord-allowlist.js';
+import { HostServer, MAX_QUEUED_CALLS, MAX_SERVICE_ARGS } from '../../../src/main/host-server.js';
+import { describeOversized, ErrorCode, type HostReply, MAX_COLLECTION_SIZE } from '../../../src/protocol/index.js';
+
+const scope = { loopName: 'scores', iteration: 0, allowlist: new CompiledAllowlist(undefined), discord: undefined };
+
+/** Waits until `replies` holds `count` replies (each call is answered after a few turns). */
+async function settle(replies: HostReply[], count: number): Promise<void> {
+	for (let turn = 0; turn < 10_000 && replies.length < count; turn++) await nextTurn();
+}
+
+describe('HostServer', () => {
+	test('answers the calls of an open invocation, and refuses them once it is closed', async () => {
+		const add = vi.fn((a: number, b: number) => a + b);
+		const server = new HostServer({ add });
+		const token = server.open(scope);
+		const replies: HostReply[] = [];
+		const send = server.connect({}, (reply) => replies.push(reply), vi.fn());
+
+		send({ type: 'call', id: 1, token, method: 'callService', name: 'add', args: [1, 2] });
+		await settle(replies, 1);
+		server.close(token);
+		send({ type: 'call', id: 2, token, method: 'callService', name: 'add', args: [1, 2] });
+		await settle(replies, 2);
+
+		expect(replies[0]).toEqual({ type: 'reply', id: 1, result: { ok: true, value: 3 } });
+		expect(replies[1]).toMatchObject({ id: 2, result: { ok: false, error: { code: ErrorCode.DiscordAccessDenied } } });
+		expect(add).toHaveBeenCalledOnce();
+	});
+
+	test('a token used on a second channel cuts that channel off', async () => {
+		const server = new HostServer({ add: () => 1 });
+		const token = server.open(scope);
+		const onViolation = vi.fn();
+		const owner = server.connect({}, () => {}, vi.fn());
+		const thief = server.connect({}, () => {}, onViolation);
+
+		owner({ type: 'call', id: 1, token, method: 'callService', name: 'add', args: [] });
+		await nextTurn();
+		thief({ type: 'call', id: 1, token, method: 'callService', name: 'add', args: [] });
+		await nextTurn();
+
+		expect(onViolation).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('another worker'));
+		expect(server.violationOf(token)).toBeUndefined();
+	});
+
+	test('a message that is not a host call cuts the channel off and marks its invocations', async () => {
+		const server = new HostServer({ add: () => 1 });
+		const token = server.open(scope);
+		const onViolation = vi.fn();
+		const send = server.connect({}, () => {}, onViolation);
+
+		send({ type: 'call', id: 1, token, method: 'callService', name: 'add', args: [] });
+		send({ type: 'GET', path: ['callService', 'constructor'] });
+		await nextTurn();
+
+		expect(onViolation).toHaveBeenCalledOnce();
+		expect(server.violationOf(token)).toBe('the message is not a host call');
+	});
+
+	test(`more than ${MAX_QUEUED_CALLS} calls waiting cut the channel off, and none of them is run`, async () => {
+		const add = vi.fn(() => 1);
+		const server = new HostServer({ add });
+		const token = server.open(scope);
+		const onViolation = vi.fn();
+		const send = server.connect({}, () => {}, onViolation);
+
+		for (let id = 0; id <= MAX_QUEUED_CALLS; id++)
+			send({ type: 'call', id, token, method: 'callService', name: 'add', args: [] });
+		await nextTurn();
+
+		expect(onViolation).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('host calls waiting'));
+		expect(add).not.toHaveBeenCalled();
+	});
+
+	test('reads a burst in turns: the event loop runs between them', async () => {
+		const server = new HostServer({ add: () => 1 });
+		const token = server.open(scope);
+		const replies: HostReply[] = [];
+		const send = server.connect({}, (reply) => replies.push(reply), vi.fn());
+		for (let id = 0; id < 2000; id++) send({ type: 'call', id, token, method: 'callService', name: 'add', args: [] });
+
+		await nextTurn();
+		const afterOneTurn = replies.length;
+		await settle(replies, 2000);
+
+		expect(afterOneTurn).toBeLessThan(2000);
+		expect(replies).toHaveLength(2000);
+	});
+
+	test.each([
+		['too many arguments', Array.from({ length: MAX_SERVICE_ARGS + 1 }, () => 0)],
+		['a sparse array of length 2^32 - 1', [new Array(2 ** 32 - 1)]],
+	])('refuses a service call with %s, without calling the service', async (_, args) => {
+		const add = vi.fn();
+		const server = new HostServer({ add });
+		const token = server.open(scope);
+		const replies: HostReply[] = [];
+		server.connect(
+			{},
+			(reply) => replies.push(reply),
+			vi.fn(),
+		)({
+			type: 'call',
+			id: 1,
+			token,
+			method: 'callService',
+			name: 'add',
+			args,
+		});
+		await settle(replies, 1);
+
+		expect(replies[0]).toMatchObject({ result: { ok: false, error: { code: ErrorCode.InvalidArgument } } });
+		expect(add).not.toHaveBeenCalled();
+	});
+});
+
+describe('describeOversized', () => {
+	test('names a sparse array too long to walk, without walking it', () => {
+		expect(describeOversized({ rows: new Array(2 ** 32 - 1) }, 'args')).toBe(
+			`args.rows is an array of length ${2 ** 32 - 1} (at most ${MAX_COLLECTION_SIZE})`,
+		);
+	});
+
+	test('passes ordinary values, cycles included', () => {
+		const cyclic: Record<string, unknown> = { rows: [1, 2, { a: new Map([['k', new Set([1])]]) }] };
+		cyclic['self'] = cyclic;
+		expect(describeOversized(cyclic, 'value')).toBeUndefined();
+		expect(describeOversized(new Uint8Array(10_000_000), 'value')).toBeUndefined();
+	});
+});
