@@ -39,7 +39,7 @@ export interface TaskPoolOptions<S extends ServiceMap = ServiceMap> {
 	readonly execArgv?: readonly string[];
 	/** How long a cancelled or timed-out body may take to stop by itself before its worker is terminated. @defaultValue 1000 */
 	readonly graceMs?: number;
-	/** A custom worker host (advanced; must speak this release's protocol). @defaultValue the bundled `worker-host.js` */
+	/** A custom worker host (advanced; must speak this release's protocol). @defaultValue the bundled `worker-host.cjs` */
 	readonly workerPath?: string | URL;
 	/** Where the grace and timeout timers wait. @defaultValue systemClock */
 	readonly clock?: Clock;
