@@ -21,6 +21,7 @@ const ELD_RESOLUTION_MS = 1;
 const recoveries = new Map();
 const rejections = new Map();
 const stalls = new Map();
+const backoffs = new Map();
 const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
 
 function record(map, name, value) {
@@ -110,6 +111,44 @@ function loopSubject() {
 	};
 }
 
+/**
+ * A worker loop whose retry waits a backoff of about 120 ms (`random: () => 0.06`): the replacement worker starts
+ * when the old one dies and imports the task meanwhile, so the retry should cost little more than a warm iteration.
+ * Recorded: from the failure to the retry's completion, minus the backoff delay the loop reported.
+ */
+function loopBackoffSubject() {
+	const pool = new TaskPool({ threads: 1, minThreads: 1 });
+	const crashing = loop(
+		{ seconds: 0, pool, random: () => 0.06, logger: silentLogger, name: 'crash-backoff' },
+		task('crash.mjs'),
+	);
+	let failedAt = -1;
+	let delayMs = 0;
+	crashing.on('iterationFailed', () => {
+		failedAt = performance.now();
+	});
+	crashing.on('reconnecting', (info) => {
+		delayMs = info.delayMs;
+	});
+	crashing.on('iterationCompleted', () => {
+		if (failedAt < 0) return;
+		record(recoveries, 'loopBackoff', performance.now() - failedAt - delayMs);
+		record(backoffs, 'loopBackoff', delayMs);
+		failedAt = -1;
+		crashing.stop();
+	});
+	return {
+		name: 'loopBackoff',
+		crash() {
+			return crashing.start(CRASH_AT);
+		},
+		close: async () => {
+			await crashing[Symbol.asyncDispose]();
+			await pool.close();
+		},
+	};
+}
+
 /** The noise floor: the longest stall monitorEventLoopDelay reports over a window with nothing running. */
 async function idleWindow(ms) {
 	eld.reset();
@@ -119,7 +158,7 @@ async function idleWindow(ms) {
 	record(stalls, 'idle', eld.max / 1e6 - ELD_RESOLUTION_MS);
 }
 
-const subjects = [piscinaSubject(), taskPoolSubject(), loopSubject()];
+const subjects = [piscinaSubject(), taskPoolSubject(), loopSubject(), loopBackoffSubject()];
 for (let i = 0; i < crashes; i++) {
 	for (let k = 0; k < subjects.length; k++) {
 		await subjects[(i + k) % subjects.length].crash();
@@ -137,5 +176,10 @@ for (const name of ['piscina', 'taskPool', 'loop']) {
 		stall: summarize(stalls.get(name)),
 	};
 }
+// The time past the backoff, and the backoff itself.
+figures.loopBackoff = {
+	recovery: summarize(recoveries.get('loopBackoff')),
+	backoff: summarize(backoffs.get('loopBackoff')),
+};
 figures.idle = { stall: summarize(stalls.get('idle')) };
 report({ unit: 'ms', figures });

@@ -330,6 +330,14 @@ function crash(sizes) {
 					),
 				);
 			}
+			const warm = across(runs, 'figures.loopBackoff.recovery.p50');
+			verdicts.push(
+				verdict(
+					'worker loop with a backoff ≥ 100 ms: from the crash to the retry done, minus the backoff, ≤ 5 ms',
+					warm.median <= 5,
+					`${formatSpread(warm)} ms over a backoff of ${formatSpread(across(runs, 'figures.loopBackoff.backoff.p50'))} ms`,
+				),
+			);
 			return {
 				tables: [
 					{
