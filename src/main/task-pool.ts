@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ServiceMap } from '../protocol/index.js';
 import {
@@ -34,6 +35,25 @@ import { WorkerChannels } from './worker-channels.js';
 export type { TaskPoolOptions } from './task-pool-options.js';
 export { assertTaskPoolOptions, DEFAULT_TASK_POOL_OPTIONS } from './task-pool-options.js';
 
+/** What a TaskPool uses of piscina: the surface a fake implements to test the pool without workers. @internal */
+export interface PiscinaLike {
+	run(task: unknown, options: { readonly name: string; readonly signal: AbortSignal }): Promise<unknown>;
+	readonly threads: readonly Worker[];
+	readonly queueSize: number;
+	/** piscina's live options: the pool lowers `minThreads` while it closes and raises it to replace a worker. */
+	readonly options: { minThreads: number };
+	on(event: 'message' | 'workerDestroy' | 'error', listener: (value: unknown) => void): unknown;
+	destroy(): Promise<void>;
+}
+
+/** piscina's constructor options. @internal */
+export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+
+/** How a TaskPool makes its piscina; a test gives a fake. @internal */
+export interface TaskPoolInternals {
+	readonly createPiscina?: (options: PiscinaOptions) => PiscinaLike;
+}
+
 /** piscina reports a worker's exit only in its message text: `worker exited with code: 3`. */
 const EXIT_CODE = /worker exited with code:? (-?\d+)/i;
 
@@ -58,7 +78,7 @@ const EXIT_CODE = /worker exited with code:? (-?\d+)/i;
  * ```
  */
 export class TaskPool<S extends ServiceMap = ServiceMap> {
-	readonly #piscina: Piscina;
+	readonly #piscina: PiscinaLike;
 	readonly #server: HostServer;
 	readonly #channels: WorkerChannels;
 	readonly #graceMs: number;
@@ -79,8 +99,11 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	#onDrained: (() => void) | undefined;
 	#closed: Promise<void> | undefined;
 
-	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
-	constructor(options: TaskPoolOptions<S> = {}) {
+	/**
+	 * @param internals - For tests of the pool itself: how it makes its piscina.
+	 * @throws {@link InvalidOptionError} naming the option and the value it got.
+	 */
+	constructor(options: TaskPoolOptions<S> = {}, internals: TaskPoolInternals = {}) {
 		assertTaskPoolOptions(options);
 		this.#options = options;
 		const maxThreads = options.threads ?? Math.max(1, availableParallelism() - 1);
@@ -97,7 +120,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		// piscina hands this same object to every worker it starts, so a module added to the warm-up list later
 		// reaches the workers started after that.
 		this.#env = { ...workerEnv(options), [HELLO_KEY_ENV]: key };
-		this.#piscina = new Piscina({
+		const createPiscina = internals.createPiscina ?? ((piscinaOptions) => new Piscina(piscinaOptions));
+		this.#piscina = createPiscina({
 			filename: filename instanceof URL ? filename.href : filename,
 			minThreads,
 			maxThreads,

@@ -1,5 +1,4 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import {
 	type CancelMessage,
 	type HostReply,
@@ -31,7 +30,7 @@ function isHello(message: unknown, key: string): message is WorkerHello {
  * @internal
  */
 export class WorkerChannels {
-	readonly #piscina: Piscina;
+	readonly #piscina: { readonly threads: readonly Worker[] };
 	readonly #key: string;
 	readonly #server: HostServer;
 	readonly #ports = new Map<Worker, MessagePort>();
@@ -39,7 +38,7 @@ export class WorkerChannels {
 	readonly #welcome: () => PreloadMessage | undefined;
 
 	/** @param welcome - What a worker is sent when its channel opens: the pool's warm-up list, if any. */
-	constructor(piscina: Piscina, key: string, server: HostServer, welcome: () => PreloadMessage | undefined) {
+	constructor(piscina: { readonly threads: readonly Worker[] }, key: string, server: HostServer, welcome: () => PreloadMessage | undefined) {
 		this.#piscina = piscina;
 		this.#key = key;
 		this.#server = server;

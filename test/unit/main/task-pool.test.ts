@@ -1,0 +1,277 @@
+import type { Worker } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { CompiledAllowlist } from '../../../src/main/discord-allowlist.js';
+import { type PiscinaLike, type PiscinaOptions, TaskPool } from '../../../src/main/task-pool.js';
+import {
+	ErrorCode,
+	PoolClosedError,
+	PoolQueueFullError,
+	PRELOAD_ENV,
+	ProtocolError,
+	type RunIterationRequest,
+	serializeError,
+	TaskAbortedError,
+	TaskError,
+	TaskTimeoutError,
+	WorkerCrashedError,
+} from '../../../src/protocol/index.js';
+
+// TaskPool's main side against a fake piscina (no worker threads): what it submits, how it escalates a timeout or a
+// cancel to a kill, and how every way a run can end maps to an error. Real workers are the integration suite's.
+
+interface FakeRun {
+	readonly request: RunIterationRequest;
+	readonly name: string;
+	readonly signal: AbortSignal;
+	resolve(outcome: unknown): void;
+	reject(error: unknown): void;
+}
+
+class FakePiscina implements PiscinaLike {
+	readonly created: PiscinaOptions;
+	readonly options: { minThreads: number };
+	readonly threads: Worker[] = [];
+	queueSize = 0;
+	readonly runs: FakeRun[] = [];
+	readonly listeners = new Map<string, ((value: unknown) => void)[]>();
+	destroyedWithMinimum: number | undefined;
+
+	constructor(options: PiscinaOptions) {
+		this.created = options;
+		this.options = { minThreads: options.minThreads ?? 0 };
+	}
+	run(task: unknown, { name, signal }: { name: string; signal: AbortSignal }): Promise<unknown> {
+		return new Promise((resolve, reject) => {
+			this.runs.push({ request: task as RunIterationRequest, name, signal, resolve, reject });
+			signal.addEventListener(
+				'abort',
+				() => reject(Object.assign(new Error('The task has been aborted'), { name: 'AbortError' })),
+				{
+					once: true,
+				},
+			);
+		});
+	}
+	on(event: string, listener: (value: unknown) => void): this {
+		this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+		return this;
+	}
+	emit(event: string, value: unknown): void {
+		for (const listener of this.listeners.get(event) ?? []) listener(value);
+	}
+	async destroy(): Promise<void> {
+		this.destroyedWithMinimum = this.options.minThreads;
+	}
+}
+
+const task = { moduleUrl: 'file:///tasks/scores.js', exportName: 'default' };
+const call = (overrides: { timeoutMs?: number; iteration?: number } = {}) => ({
+	task,
+	args: ['guild', 5],
+	loopName: 'scores',
+	iteration: overrides.iteration ?? 3,
+	timeoutMs: overrides.timeoutMs ?? 0,
+});
+const scope = { loopName: 'scores', iteration: 3, allowlist: new CompiledAllowlist(undefined), discord: undefined };
+
+function createPool(options: ConstructorParameters<typeof TaskPool>[0] = {}) {
+	let fake: FakePiscina | undefined;
+	const pool = new TaskPool(
+		{ threads: 2, graceMs: 100, ...options },
+		{
+			createPiscina: (piscinaOptions) => {
+				fake = new FakePiscina(piscinaOptions);
+				return fake;
+			},
+		},
+	);
+	return { pool, piscina: fake as unknown as FakePiscina };
+}
+
+const ok = (value: unknown) => ({ ok: true, durationMs: 1, value });
+
+beforeEach(() => {
+	vi.useFakeTimers();
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe('TaskPool#runIteration (against a fake piscina)', () => {
+	test('submits the call with a fresh random token and invocation id, and resolves with the outcome value', async () => {
+		const { pool, piscina } = createPool();
+		const signal = new AbortController().signal;
+
+		const first = pool.runIteration(call(), { signal, scope });
+		const second = pool.runIteration(call({ iteration: 4 }), { signal, scope });
+		const [a, b] = piscina.runs;
+		a?.resolve(ok({ rows: 2 }));
+		b?.resolve(ok(null));
+
+		await expect(first).resolves.toEqual({ rows: 2 });
+		await expect(second).resolves.toBeNull();
+		expect(a?.name).toBe('runIteration');
+		expect(a?.request).toMatchObject({ loopName: 'scores', iteration: 3, task, args: ['guild', 5], timeoutMs: 0 });
+		expect(a?.request.token).toMatch(/^[0-9a-f-]{36}$/);
+		expect(a?.request.token).not.toBe(b?.request.token);
+		expect(a?.request.invocationId).not.toBe(a?.request.token);
+		expect(a?.signal.aborted).toBe(false);
+	});
+
+	test("a body's failure outcome is a TaskError whose cause is rebuilt with its class", async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+
+		piscina.runs[0]?.resolve({ ok: false, durationMs: 1, error: serializeError(new RangeError('too far')) });
+
+		const error = await run.catch((reason: unknown) => reason);
+		expect(error).toBeInstanceOf(TaskError);
+		expect((error as TaskError).cause).toBeInstanceOf(RangeError);
+	});
+
+	test('timeoutMs: at the deadline the body is asked to stop; past graceMs its worker is killed: TaskTimeoutError', async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call({ timeoutMs: 1000 }), { signal: new AbortController().signal, scope });
+		run.catch(() => {});
+
+		await vi.advanceTimersByTimeAsync(1099);
+		expect(piscina.runs[0]?.signal.aborted).toBe(false);
+		await vi.advanceTimersByTimeAsync(1);
+
+		expect(piscina.runs[0]?.signal.aborted).toBe(true);
+		await expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
+		await expect(run).rejects.toMatchObject({ code: ErrorCode.TaskTimeout, timeoutMs: 1000, iteration: 3 });
+	});
+
+	test('a body that stops within the grace period is not killed, and its own failure is the cause', async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call({ timeoutMs: 1000 }), { signal: new AbortController().signal, scope });
+		run.catch(() => {});
+
+		await vi.advanceTimersByTimeAsync(1050);
+		piscina.runs[0]?.resolve({ ok: false, durationMs: 1, error: serializeError(new Error('stopped')) });
+		await vi.advanceTimersByTimeAsync(1000);
+
+		await expect(run).rejects.toMatchObject({ code: ErrorCode.TaskTimeout, cause: { message: 'stopped' } });
+		expect(piscina.runs[0]?.signal.aborted).toBe(false);
+	});
+
+	test("the loop's cancel: past graceMs the worker is killed and the iteration is a TaskAbortedError", async () => {
+		const { pool, piscina } = createPool();
+		const cancel = new AbortController();
+		const run = pool.runIteration(call(), { signal: cancel.signal, scope });
+		run.catch(() => {});
+
+		cancel.abort(new Error('cancelled'));
+		await vi.advanceTimersByTimeAsync(100);
+
+		expect(piscina.runs[0]?.signal.aborted).toBe(true);
+		await expect(run).rejects.toBeInstanceOf(TaskAbortedError);
+	});
+
+	test('an already cancelled loop submits nothing', async () => {
+		const { pool, piscina } = createPool();
+		await expect(pool.runIteration(call(), { signal: AbortSignal.abort(), scope })).rejects.toBeInstanceOf(
+			TaskAbortedError,
+		);
+		expect(piscina.runs).toHaveLength(0);
+	});
+
+	test.each([
+		[
+			new Error('worker exited with code: 3'),
+			{ code: ErrorCode.WorkerCrashed, exitCode: 3, reason: 'exited with code 3' },
+		],
+		[Object.assign(new Error('heap'), { code: 'ERR_WORKER_OUT_OF_MEMORY' }), { code: ErrorCode.WorkerOutOfMemory }],
+		[new Error('something else'), { code: ErrorCode.WorkerCrashed, reason: 'uncaught error' }],
+	])('a worker that dies (%s) is a WorkerCrashedError', async (rejection, expected) => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+
+		piscina.runs[0]?.reject(rejection);
+
+		const error = await run.catch((reason: unknown) => reason);
+		expect(error).toBeInstanceOf(WorkerCrashedError);
+		expect(error).toMatchObject(expected);
+	});
+
+	test.each([[null], ['done'], [{ value: 1 }]])(
+		'an answer that is not an outcome (%j) is a ProtocolError for that iteration only',
+		async (answer) => {
+			const { pool, piscina } = createPool();
+			const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+			piscina.runs[0]?.resolve(answer);
+
+			await expect(run).rejects.toBeInstanceOf(ProtocolError);
+			const next = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+			piscina.runs[1]?.resolve(ok(1));
+			await expect(next).resolves.toBe(1);
+		},
+	);
+
+	test('a result too large to walk (a sparse array of length 2^32 - 1) fails the iteration', async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+
+		piscina.runs[0]?.resolve(ok(new Array(2 ** 32 - 1)));
+
+		await expect(run).rejects.toThrow(/too large to take/);
+	});
+
+	test('past threads + maxQueue iterations in flight, the next is refused and not submitted', async () => {
+		const { pool, piscina } = createPool({ threads: 2, maxQueue: 1 });
+		const signal = new AbortController().signal;
+		const running = [0, 1, 2].map(() => pool.runIteration(call(), { signal, scope }));
+
+		await expect(pool.runIteration(call(), { signal, scope })).rejects.toBeInstanceOf(PoolQueueFullError);
+		expect(piscina.runs).toHaveLength(3);
+		for (const run of piscina.runs) run.resolve(ok(null));
+		await Promise.all(running);
+	});
+});
+
+describe('TaskPool#close (against a fake piscina)', () => {
+	test('refuses new iterations, waits for the running ones, then destroys piscina with no minimum left', async () => {
+		const { pool, piscina } = createPool({ minThreads: 2 });
+		const running = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+
+		const closed = pool.close();
+		await expect(pool.runIteration(call(), { signal: new AbortController().signal, scope })).rejects.toBeInstanceOf(
+			PoolClosedError,
+		);
+		await vi.advanceTimersByTimeAsync(0);
+		expect(piscina.destroyedWithMinimum).toBeUndefined();
+		piscina.runs[0]?.resolve(ok('last'));
+		await closed;
+
+		await expect(running).resolves.toBe('last');
+		expect(piscina.destroyedWithMinimum).toBe(0);
+	});
+});
+
+describe('TaskPool warm-up and replacement (against a fake piscina)', () => {
+	test("workers started later get the pool's task modules in their environment", async () => {
+		const { pool, piscina } = createPool();
+		const env = piscina.created.env as Record<string, string>;
+		expect(env[PRELOAD_ENV]).toBeUndefined();
+
+		pool.prepare(task);
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+		piscina.runs[0]?.resolve(ok(null));
+		await run;
+
+		expect(JSON.parse(env[PRELOAD_ENV] ?? '[]')).toEqual([task]);
+		expect(env['DISCORD_TOKEN']).toBeUndefined();
+	});
+
+	test('when a worker is removed, the minimum counts it until piscina has topped the pool up, then returns', async () => {
+		const { piscina } = createPool({ threads: 4, minThreads: 1 });
+		piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
+
+		piscina.emit('workerDestroy', {});
+		expect(piscina.options.minThreads).toBe(3);
+		await Promise.resolve();
+
+		expect(piscina.options.minThreads).toBe(1);
+	});
+});
