@@ -53,9 +53,11 @@ export {
 	PROTOCOL_VERSION,
 	ProtocolError,
 	RemoteError,
+	ServiceNotFoundError,
 	TaskAbortedError,
 	TaskError,
 	TaskModuleError,
+	TaskResultError,
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from './protocol/index.js';

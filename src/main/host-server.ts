@@ -16,6 +16,7 @@ import {
 	parseHostCall,
 	type RestCallOptions,
 	type RestMethod,
+	ServiceNotFoundError,
 	serializeError,
 } from '../protocol/index.js';
 import { type CompiledAllowlist, checkRestMethod, checkRoute, SNOWFLAKE } from './discord-allowlist.js';
@@ -279,9 +280,8 @@ export class HostServer {
 		const service = Object.hasOwn(this.#services, name) ? this.#services[name] : undefined;
 		if (typeof service !== 'function') {
 			const known = Object.keys(this.#services);
-			throw new DiscordAccessError(
+			throw new ServiceNotFoundError(
 				`The task called ctx.host.${name}(), but the pool has no service '${name}' (services: ${known.length ? known.join(', ') : 'none'})`,
-				{ code: ErrorCode.ServiceNotFound },
 			);
 		}
 		return ok(await service(...args), `The result of service '${name}'`);

@@ -12,6 +12,7 @@ import {
 	TaskAbortedError,
 	TaskError,
 	type TaskRef,
+	TaskResultError,
 	TaskTimeoutError,
 } from '../protocol/index.js';
 import type { Clock } from './clock.js';
@@ -63,11 +64,15 @@ function isOutcome(value: unknown): value is { ok: boolean; value?: unknown; err
 	return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
 }
 
-/** Errors of ours a body can legitimately throw (e.g. from `ctx.host` or `ctx.discord`) and that stay task failures. */
+/**
+ * Errors of ours a body can legitimately throw (e.g. from `ctx.host` or `ctx.discord`) and that stay task failures;
+ * a module that does not load, a result that cannot be taken and a protocol mismatch are reported as they are.
+ */
 function isBodyError(error: DiscordTasksError): boolean {
 	return (
 		error.code !== ErrorCode.TaskModuleNotFound &&
 		error.code !== ErrorCode.TaskModuleInvalid &&
+		error.code !== ErrorCode.TaskResultInvalid &&
 		error.code !== ErrorCode.ProtocolVersionMismatch
 	);
 }
@@ -152,13 +157,9 @@ export async function superviseIteration(
 			// The worker host checks its results, but a task can answer for it: what arrives is checked here too.
 			const oversized = describeOversized(outcome.value, 'the result');
 			if (oversized) {
-				throw new TaskError(
+				throw new TaskResultError(
 					`Loop '${loopName}' iteration ${iteration} returned a value too large to take: ${oversized}`,
-					{
-						loopName,
-						iteration,
-						cause: new RangeError(oversized),
-					},
+					{ loopName, iteration },
 				);
 			}
 			return outcome.value as Cloneable;

@@ -38,7 +38,12 @@ export class WorkerChannels {
 	readonly #welcome: () => PreloadMessage | undefined;
 
 	/** @param welcome - What a worker is sent when its channel opens: the pool's warm-up list, if any. */
-	constructor(piscina: { readonly threads: readonly Worker[] }, key: string, server: HostServer, welcome: () => PreloadMessage | undefined) {
+	constructor(
+		piscina: { readonly threads: readonly Worker[] },
+		key: string,
+		server: HostServer,
+		welcome: () => PreloadMessage | undefined,
+	) {
 		this.#piscina = piscina;
 		this.#key = key;
 		this.#server = server;

@@ -15,6 +15,7 @@ export const ErrorCode = {
 	TaskAborted: 'ERR_TASK_ABORTED',
 	TaskModuleNotFound: 'ERR_TASK_MODULE_NOT_FOUND',
 	TaskModuleInvalid: 'ERR_TASK_MODULE_INVALID',
+	TaskResultInvalid: 'ERR_TASK_RESULT_INVALID',
 	WorkerCrashed: 'ERR_WORKER_CRASHED',
 	WorkerOutOfMemory: 'ERR_WORKER_OUT_OF_MEMORY',
 	PoolClosed: 'ERR_POOL_CLOSED',
@@ -83,6 +84,8 @@ const kPoolQueueFullError = brand('PoolQueueFullError');
 const kDiscordAccessError = brand('DiscordAccessError');
 const kProtocolError = brand('ProtocolError');
 const kRemoteError = brand('RemoteError');
+const kTaskResultError = brand('TaskResultError');
+const kServiceNotFoundError = brand('ServiceNotFoundError');
 
 /** Options every discord-tasks error accepts. */
 export interface DiscordTasksErrorOptions extends ErrorOptions {
@@ -286,6 +289,42 @@ export class PoolQueueFullError extends DiscordTasksError {
 }
 
 /** A task asked the main thread for something it may not have: a service that does not exist, or a Discord route or channel outside its allowlist. */
+/**
+ * A task returned a value that cannot be handed to the main thread: a function, a class instance, a Proxy, or a
+ * value too large to take. The body ran; its result is refused, so the iteration fails with this error (not retried
+ * by default: the same body returns the same kind of value again).
+ */
+export class TaskResultError extends DiscordTasksError {
+	override readonly name = 'TaskResultError';
+	readonly loopName: string;
+	readonly iteration: number;
+	constructor(message: string, info: IterationInfo & { cause?: unknown }) {
+		super(message, { code: ErrorCode.TaskResultInvalid, cause: info.cause });
+		this.loopName = info.loopName;
+		this.iteration = info.iteration;
+	}
+	get [kTaskResultError](): true {
+		return true;
+	}
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		return hasBrand(value, kTaskResultError);
+	}
+}
+
+/** A task called a service (`ctx.host.name()`) that its pool does not have. */
+export class ServiceNotFoundError extends DiscordTasksError {
+	override readonly name = 'ServiceNotFoundError';
+	constructor(message: string, options: { cause?: unknown } = {}) {
+		super(message, { code: ErrorCode.ServiceNotFound, cause: options.cause });
+	}
+	get [kServiceNotFoundError](): true {
+		return true;
+	}
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		return hasBrand(value, kServiceNotFoundError);
+	}
+}
+
 export class DiscordAccessError extends DiscordTasksError {
 	override readonly name = 'DiscordAccessError';
 	get [kDiscordAccessError](): true {
@@ -475,6 +514,8 @@ const REGISTRY: Readonly<Record<ErrorCode, ErrorFactory>> = {
 		new TaskModuleError(s.message, { moduleUrl: field(s, 'moduleUrl', ''), code: ErrorCode.TaskModuleNotFound, cause }),
 	ERR_TASK_MODULE_INVALID: (s, cause) =>
 		new TaskModuleError(s.message, { moduleUrl: field(s, 'moduleUrl', ''), code: ErrorCode.TaskModuleInvalid, cause }),
+	ERR_TASK_RESULT_INVALID: (s, cause) =>
+		new TaskResultError(s.message, { loopName: field(s, 'loopName', ''), iteration: field(s, 'iteration', 0), cause }),
 	ERR_WORKER_CRASHED: (s, cause) =>
 		new WorkerCrashedError(s.message, {
 			reason: field(s, 'reason', 'crashed'),
@@ -489,7 +530,7 @@ const REGISTRY: Readonly<Record<ErrorCode, ErrorFactory>> = {
 		}),
 	ERR_POOL_CLOSED: (s, cause) => new PoolClosedError(s.message, { cause }),
 	ERR_POOL_QUEUE_FULL: (s, cause) => new PoolQueueFullError(s.message, { cause }),
-	ERR_SERVICE_NOT_FOUND: (s, cause) => new DiscordAccessError(s.message, { code: ErrorCode.ServiceNotFound, cause }),
+	ERR_SERVICE_NOT_FOUND: (s, cause) => new ServiceNotFoundError(s.message, { cause }),
 	ERR_DISCORD_ACCESS_DENIED: (s, cause) =>
 		new DiscordAccessError(s.message, { code: ErrorCode.DiscordAccessDenied, cause }),
 	ERR_DISCORD_UNAVAILABLE: (s, cause) =>

@@ -17,11 +17,13 @@ export {
 	REGISTERED_CODES,
 	RemoteError,
 	remoteClassChain,
+	ServiceNotFoundError,
 	sanitizeSerializedError,
 	serializeError,
 	TaskAbortedError,
 	TaskError,
 	TaskModuleError,
+	TaskResultError,
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from './errors.js';

@@ -5,7 +5,6 @@ import {
 	describeValue,
 	ErrorCode,
 	type HostCall,
-	InvalidOptionError,
 	type IterationOutcome,
 	PROTOCOL_VERSION,
 	ProtocolError,
@@ -13,6 +12,7 @@ import {
 	serializeError,
 	type TaskHandlers,
 	type TaskRef,
+	TaskResultError,
 } from '../protocol/index.js';
 import { HostClient } from './host-client.js';
 import { setLongTimeout } from './long-timeout.js';
@@ -107,10 +107,9 @@ export class TaskHost {
 			const value = await task.run(ctx, ...request.args);
 			const problem = describeUncloneable(value, 'the result');
 			if (problem) {
-				throw new InvalidOptionError(
-					'result',
+				throw new TaskResultError(
 					`The task of loop '${request.loopName}' returned a value that cannot cross to the main thread: ${problem}`,
-					{ code: ErrorCode.InvalidArgument },
+					{ loopName: request.loopName, iteration: request.iteration },
 				);
 			}
 			return { ok: true, durationMs: performance.now() - startedAt, value: value as Cloneable };

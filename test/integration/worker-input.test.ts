@@ -1,4 +1,4 @@
-import { ErrorCode, InvalidOptionError, loop, TaskError, TaskModuleError } from 'discord-tasks';
+import { ErrorCode, InvalidOptionError, loop, TaskError, TaskModuleError, TaskResultError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
 import { fixture, useWorkerLoops } from '../helpers/worker-loops.js';
 
@@ -29,16 +29,17 @@ describe('loop() with a task module', () => {
 		expect(onError).toHaveBeenCalledExactlyOnceWith(error, invalid);
 	});
 
-	test('a result that cannot cross to the main thread fails the iteration with the reason', async () => {
+	test('a result that cannot cross to the main thread fails the iteration with a TaskResultError, not retried', async () => {
+		const failed = vi.fn();
 		const returning = workerLoop({ count: 1, pool: testPool(), onError: () => {} }, 'bad-result.mjs');
+		returning.on('iterationFailed', failed);
 
 		const error = await returning.start().catch((reason: unknown) => reason);
 
-		expect(error).toBeInstanceOf(TaskError);
-		const cause = (error as TaskError).cause;
-		expect(cause).toBeInstanceOf(InvalidOptionError);
-		expect(cause).toMatchObject({ code: ErrorCode.InvalidArgument, option: 'result' });
-		expect((cause as Error).message).toContain('an instance of Report');
+		expect(error).toBeInstanceOf(TaskResultError);
+		expect(error).toMatchObject({ code: ErrorCode.TaskResultInvalid, loopName: returning.name, iteration: 0 });
+		expect((error as Error).message).toContain('an instance of Report');
+		expect(failed).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ willRetry: false }));
 	});
 });
 

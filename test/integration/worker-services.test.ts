@@ -1,4 +1,4 @@
-import { DiscordAccessError, ErrorCode, InvalidOptionError, TaskError, TaskPool } from 'discord-tasks';
+import { ErrorCode, InvalidOptionError, ServiceNotFoundError, TaskError, TaskPool } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
 import { useWorkerLoops } from '../helpers/worker-loops.js';
 
@@ -47,28 +47,28 @@ describe('TaskPool services', () => {
 		});
 	});
 
-	test('calling a service the pool does not have is a DiscordAccessError ERR_SERVICE_NOT_FOUND inside the task', async () => {
+	test('calling a service the pool does not have is a ServiceNotFoundError ERR_SERVICE_NOT_FOUND inside the task', async () => {
 		const pool = testPool({ services: { add: async (a: number, b: number) => a + b } });
 
 		const seen = (await resultOf(pool, 'unknown')) as Record<string, unknown>;
 
 		expect(seen).toMatchObject({
-			name: 'DiscordAccessError',
+			name: 'ServiceNotFoundError',
 			code: ErrorCode.ServiceNotFound,
-			discordAccessError: true,
+			discordAccessError: false,
 		});
 		expect(seen['message']).toContain("no service 'missing'");
 		expect(seen['message']).toContain('services: add');
 	});
 
-	test('the same error left uncaught reaches the loop as a TaskError whose cause is a DiscordAccessError', async () => {
+	test('the same error left uncaught reaches the loop as a TaskError whose cause is a ServiceNotFoundError', async () => {
 		const onError = vi.fn();
 		const calling = workerLoop({ count: 1, pool: testPool(), onError }, 'services.mjs');
 
 		const error = await calling.start('unknown-uncaught').catch((reason: unknown) => reason);
 
 		expect(error).toBeInstanceOf(TaskError);
-		expect((error as TaskError).cause).toBeInstanceOf(DiscordAccessError);
+		expect((error as TaskError).cause).toBeInstanceOf(ServiceNotFoundError);
 		expect((error as TaskError).cause).toMatchObject({ code: ErrorCode.ServiceNotFound });
 		expect(onError).toHaveBeenCalledExactlyOnceWith(error, calling);
 	});

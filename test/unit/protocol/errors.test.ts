@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
-	DiscordAccessError,
 	DiscordTasksError,
 	deserializeError,
 	ErrorCode,
@@ -14,10 +13,12 @@ import {
 	RemoteError,
 	remoteClassChain,
 	type SerializedError,
+	ServiceNotFoundError,
 	serializeError,
 	TaskAbortedError,
 	TaskError,
 	TaskModuleError,
+	TaskResultError,
 	TaskTimeoutError,
 	WorkerCrashedError,
 } from '../../../src/protocol/index.js';
@@ -336,10 +337,16 @@ describe('deserializeError', () => {
 		],
 		['PoolClosedError', new PoolClosedError('closed', { cause }), PoolClosedError, { code: ErrorCode.PoolClosed }],
 		[
-			'DiscordAccessError',
-			new DiscordAccessError('no such service', { code: ErrorCode.ServiceNotFound, cause }),
-			DiscordAccessError,
+			'ServiceNotFoundError',
+			new ServiceNotFoundError('no such service', { cause }),
+			ServiceNotFoundError,
 			{ code: ErrorCode.ServiceNotFound },
+		],
+		[
+			'TaskResultError',
+			new TaskResultError('a function', { loopName: 'scores', iteration: 2, cause }),
+			TaskResultError,
+			{ code: ErrorCode.TaskResultInvalid, loopName: 'scores', iteration: 2 },
 		],
 		[
 			'ProtocolError',

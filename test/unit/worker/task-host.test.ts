@@ -173,9 +173,9 @@ describe('TaskHost#handlers.runIteration', () => {
 		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [], { exportName: 'badResult' }));
 
 		expect(errorOf(outcome)).toMatchObject({
-			name: 'InvalidOptionError',
-			code: ErrorCode.InvalidArgument,
-			data: { option: 'result' },
+			name: 'TaskResultError',
+			code: ErrorCode.TaskResultInvalid,
+			data: { loopName: 'scores', iteration: 4 },
 		});
 		expect(errorOf(outcome).message).toContain('an instance of Report');
 	});
@@ -303,14 +303,14 @@ describe('TaskContext#host and #discord (calls to the main thread)', () => {
 		});
 	});
 
-	test('an unknown service rejects in the body with a DiscordAccessError ERR_SERVICE_NOT_FOUND', async () => {
+	test('an unknown service rejects in the body with a ServiceNotFoundError ERR_SERVICE_NOT_FOUND', async () => {
 		const { taskHost, request } = createHost({ services: {} });
 
 		const outcome = await taskHost.handlers.runIteration(request('services.ts', ['missing']));
 
 		expect(outcome).toMatchObject({
 			ok: true,
-			value: { name: 'DiscordAccessError', code: ErrorCode.ServiceNotFound, discordAccessError: true },
+			value: { name: 'ServiceNotFoundError', code: ErrorCode.ServiceNotFound, discordAccessError: false },
 		});
 	});
 
