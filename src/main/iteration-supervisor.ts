@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
 	type Cloneable,
 	DiscordTasksError,
@@ -50,7 +49,7 @@ export interface IterationTransport {
 	 * Starts the iteration. Resolves with what the other side answered (not yet checked: it may be anything);
 	 * rejects when the worker or process failed. Aborting `kill` must end the body at once (terminate its thread).
 	 */
-	start(request: RunIterationRequest, kill: AbortSignal): Promise<unknown>;
+	start(request: RunIterationRequest, kill: KillSignal): Promise<unknown>;
 	/** The cooperative stage of a cancel or timeout: asks the body to stop (aborts its `ctx.signal`). */
 	cancel(invocationId: string, reason: EndReason): void;
 	/** The error for a rejection of {@link IterationTransport.start} that no timeout or cancel explains. */
@@ -77,6 +76,16 @@ function isBodyError(error: DiscordTasksError): boolean {
 	);
 }
 
+function timeoutError({ loopName, iteration, timeoutMs }: IterationCall, cause: unknown, aborted: string): Error {
+	return new TaskTimeoutError(
+		`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${timeoutMs} ms (counted from its submission to the pool)${aborted}`,
+		{ loopName, iteration, timeoutMs, cause },
+	);
+}
+
+/** Invocation ids: they name an iteration in cancels, which every worker of a pool sees, so they are no secret. */
+let invocations = 0;
+
 function describeThrown(thrown: unknown): string {
 	if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
 	let text: string;
@@ -90,62 +99,143 @@ function describeThrown(thrown: unknown): string {
 }
 
 /**
- * Runs one iteration through a transport and turns every way it can end into a value or one of our errors:
- * {@link TaskError} (the body threw), {@link TaskTimeoutError}, {@link TaskAbortedError}, or the transport's crash
- * error. The loop's `signal` and the iteration's `timeoutMs` first ask the body to stop, then, after `graceMs`,
- * kill it. Timers are armed only when needed: most iterations arm none.
+ * The switch that kills an iteration's worker, in the shape piscina (and the task process) take as an abort
+ * signal: one plain object per iteration instead of an AbortController, its signal and a DOMException.
  * @internal
  */
-export async function superviseIteration(
-	transport: IterationTransport,
-	request: RunIterationRequest,
-	options: { readonly signal: AbortSignal; readonly clock: Clock; readonly graceMs: number },
-): Promise<Cloneable> {
-	const { invocationId, loopName, iteration, timeoutMs } = request;
-	const { signal, clock } = options;
-	const kill = new AbortController();
-	let timers: AbortController | undefined;
-	let finished = false;
-	const timerSignal = () => {
-		if (finished) return SETTLED_SIGNAL;
-		timers ??= new AbortController();
-		return timers.signal;
-	};
-	let ended: EndReason | undefined;
-	const escalate = (reason: EndReason) => {
-		if (ended) return;
-		ended = reason;
-		transport.cancel(invocationId, reason);
-		clock.sleep(options.graceMs, timerSignal()).then(
-			() => kill.abort(reason),
-			() => {},
-		);
-	};
-	const onCancel = () => escalate('cancel');
-	signal.addEventListener('abort', onCancel, { once: true });
-	if (timeoutMs > 0) {
-		clock.sleep(timeoutMs, timerSignal()).then(
-			() => escalate('timeout'),
+export interface KillSignal {
+	readonly aborted: boolean;
+	readonly reason: unknown;
+	addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+	removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** The options of {@link superviseIteration}. */
+export interface SuperviseOptions extends RunIterationOptions {
+	readonly clock: Clock;
+	readonly graceMs: number;
+}
+
+/**
+ * One iteration under supervision: its request, its kill switch and its escalation. A class rather than closures
+ * and an AbortController per iteration: a no-op dispatch allocates this one object on this side.
+ */
+class Supervision implements KillSignal {
+	readonly request: RunIterationRequest;
+	readonly #transport: IterationTransport;
+	readonly #options: SuperviseOptions;
+	aborted = false;
+	reason: unknown;
+	#killListener: (() => void) | undefined;
+	/** Aborts the timers (timeout, grace period) once the iteration has settled; made when one is armed. */
+	#timers: AbortController | undefined;
+	#settled = false;
+	ended: EndReason | undefined;
+
+	constructor(transport: IterationTransport, request: RunIterationRequest, options: SuperviseOptions) {
+		this.#transport = transport;
+		this.request = request;
+		this.#options = options;
+	}
+
+	addEventListener(_type: 'abort', listener: () => void): void {
+		this.#killListener = listener;
+	}
+	removeEventListener(_type: 'abort', listener: () => void): void {
+		if (this.#killListener === listener) this.#killListener = undefined;
+	}
+
+	/** The loop's cancel signal fired. */
+	handleEvent(): void {
+		this.escalate('cancel');
+	}
+
+	/** Arms the timeout, if the iteration has one. */
+	armTimeout(): void {
+		if (this.request.timeoutMs > 0) {
+			this.#options.clock.sleep(this.request.timeoutMs, this.#timerSignal()).then(
+				() => this.escalate('timeout'),
+				() => {},
+			);
+		}
+	}
+
+	/** Asks the body to stop; past the grace period, kills its worker. */
+	escalate(reason: EndReason): void {
+		if (this.ended) return;
+		this.ended = reason;
+		this.#transport.cancel(this.request.invocationId, reason);
+		this.#options.clock.sleep(this.#options.graceMs, this.#timerSignal()).then(
+			() => this.#kill(reason),
 			() => {},
 		);
 	}
-	const timeoutError = (cause: unknown, aborted: string) =>
-		new TaskTimeoutError(
-			`Loop '${loopName}' iteration ${iteration} ran past its timeout of ${timeoutMs} ms (counted from its submission to the pool)${aborted}`,
-			{ loopName, iteration, timeoutMs, cause },
-		);
+
+	settle(): void {
+		this.#settled = true;
+		this.#timers?.abort();
+	}
+
+	#kill(reason: EndReason): void {
+		if (this.aborted) return;
+		this.aborted = true;
+		this.reason = reason;
+		this.#killListener?.();
+	}
+
+	/** Timers armed after the iteration settled (a timeout firing in the same turn) start aborted. */
+	#timerSignal(): AbortSignal {
+		if (this.#settled) return SETTLED_SIGNAL;
+		this.#timers ??= new AbortController();
+		return this.#timers.signal;
+	}
+}
+
+/**
+ * Runs one iteration through a transport and turns every way it can end into a value or one of our errors:
+ * {@link TaskError} (the body threw), {@link TaskTimeoutError}, {@link TaskAbortedError}, {@link TaskResultError},
+ * or the transport's crash error. The loop's `signal` and the iteration's `timeoutMs` first ask the body to stop,
+ * then, after `graceMs`, kill it. The iteration's invocation is open on `server` (its token valid) until it settles.
+ * @internal
+ */
+export async function superviseIteration(
+	server: HostServer,
+	transport: IterationTransport,
+	call: IterationCall,
+	options: SuperviseOptions,
+): Promise<Cloneable> {
+	const { loopName, iteration, timeoutMs } = call;
+	const { signal } = options;
+	const token = server.open(options.scope);
+	const supervision = new Supervision(
+		transport,
+		{
+			protocolVersion: PROTOCOL_VERSION,
+			invocationId: String(++invocations),
+			token,
+			loopName,
+			iteration,
+			task: call.task,
+			args: call.args,
+			timeoutMs,
+		},
+		options,
+	);
+	signal.addEventListener('abort', supervision, { once: true });
+	supervision.armTimeout();
 	try {
 		let outcome: unknown;
 		try {
-			outcome = await transport.start(request, kill.signal);
+			outcome = await transport.start(supervision.request, supervision);
 		} catch (error) {
-			if (ended === 'timeout') throw timeoutError(error, ' and was aborted; a body still running was terminated');
-			if (ended === 'cancel') {
+			if (supervision.ended === 'timeout')
+				throw timeoutError(call, error, ' and was aborted; a body still running was terminated');
+			if (supervision.ended === 'cancel') {
 				throw new TaskAbortedError(`Loop '${loopName}' was cancelled; its worker was terminated`, {
 					cause: signal.reason,
 				});
 			}
-			throw transport.crash(error, request);
+			throw transport.crash(error, supervision.request);
 		}
 		if (!isOutcome(outcome)) {
 			throw new ProtocolError(
@@ -165,7 +255,7 @@ export async function superviseIteration(
 			return outcome.value as Cloneable;
 		}
 		const thrown = deserializeError(outcome.error as never);
-		if (ended === 'timeout') throw timeoutError(thrown, '');
+		if (supervision.ended === 'timeout') throw timeoutError(call, thrown, '');
 		// Module and protocol problems are not the body's failures: report them as they are.
 		if (thrown instanceof DiscordTasksError && !isBodyError(thrown)) throw thrown;
 		throw new TaskError(`Loop '${loopName}' iteration ${iteration} failed: ${describeThrown(thrown)}`, {
@@ -174,37 +264,8 @@ export async function superviseIteration(
 			cause: thrown,
 		});
 	} finally {
-		finished = true;
-		timers?.abort();
-		signal.removeEventListener('abort', onCancel);
-	}
-}
-
-/**
- * Runs one iteration for a pool: opens its invocation on the host server (the token its host calls carry), builds
- * the request, and supervises it until it settles; the token is revoked as it does.
- * @internal
- */
-export async function runIterationCall(
-	server: HostServer,
-	transport: IterationTransport,
-	call: IterationCall,
-	options: RunIterationOptions & { readonly clock: Clock; readonly graceMs: number },
-): Promise<Cloneable> {
-	const token = server.open(options.scope);
-	const request: RunIterationRequest = {
-		protocolVersion: PROTOCOL_VERSION,
-		invocationId: randomUUID(),
-		token,
-		loopName: call.loopName,
-		iteration: call.iteration,
-		task: call.task,
-		args: call.args,
-		timeoutMs: call.timeoutMs,
-	};
-	try {
-		return await superviseIteration(transport, request, options);
-	} finally {
+		supervision.settle();
+		signal.removeEventListener('abort', supervision);
 		server.close(token);
 	}
 }

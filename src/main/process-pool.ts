@@ -14,8 +14,9 @@ import { HostServer } from './host-server.js';
 import {
 	type IterationCall,
 	type IterationTransport,
+	type KillSignal,
 	type RunIterationOptions,
-	runIterationCall,
+	superviseIteration,
 } from './iteration-supervisor.js';
 import { DEFAULT_TASK_POOL_OPTIONS, type TaskPoolOptions, workerEnv } from './task-pool-options.js';
 
@@ -82,13 +83,17 @@ export class ProcessPool {
 			);
 		}
 		const run = this.#tail.then(() =>
-			runIterationCall(this.#server, this.#transport, call, { ...options, clock: this.#clock, graceMs: this.#graceMs }),
+			superviseIteration(this.#server, this.#transport, call, {
+				...options,
+				clock: this.#clock,
+				graceMs: this.#graceMs,
+			}),
 		);
 		this.#tail = run.catch(() => {});
 		return run;
 	}
 
-	async #start(request: RunIterationRequest, kill: AbortSignal): Promise<unknown> {
+	async #start(request: RunIterationRequest, kill: KillSignal): Promise<unknown> {
 		const child = await this.#spawned();
 		if (kill.aborted) {
 			child.kill('SIGKILL');

@@ -22,7 +22,7 @@ import {
 	type IterationCall,
 	type IterationTransport,
 	type RunIterationOptions,
-	runIterationCall,
+	superviseIteration,
 } from './iteration-supervisor.js';
 import {
 	assertTaskPoolOptions,
@@ -92,6 +92,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #env: Record<string, string>;
 	/** The task modules this pool has run (`moduleUrl#exportName`): a new worker imports them before it is ready. */
 	readonly #warm = new Map<string, TaskRef>();
+	/** The task refs already on the warm-up list: each loop passes the same object every iteration. */
+	readonly #warmRefs = new WeakSet<TaskRef>();
 	readonly #minThreads: number;
 	/** Iterations submitted and not settled yet. */
 	#inflight = 0;
@@ -148,7 +150,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		// would crash the bot. Its tasks (if any) were already rejected and mapped.
 		this.#piscina.on('error', () => {});
 		this.#transport = {
-			start: (request, kill) => this.#piscina.run(request, { name: TaskName.RunIteration, signal: kill }),
+			start: (request, kill) =>
+				this.#piscina.run(request, { name: TaskName.RunIteration, signal: kill as unknown as AbortSignal }),
 			cancel: (invocationId, reason) => this.#channels.cancel(invocationId, reason),
 			crash: (error, request) => this.#crashError(error, request),
 		};
@@ -182,6 +185,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	 * @internal
 	 */
 	prepare(task: TaskRef): void {
+		if (this.#warmRefs.has(task)) return;
+		this.#warmRefs.add(task);
 		const key = `${task.moduleUrl}#${task.exportName}`;
 		if (this.#warm.has(key) || this.#closed !== undefined) return;
 		this.#warm.set(key, task);
@@ -219,8 +224,9 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	async #run(call: IterationCall, options: RunIterationOptions): Promise<Cloneable> {
 		this.prepare(call.task);
 		try {
-			return await runIterationCall(this.#server, this.#transport, call, {
-				...options,
+			return await superviseIteration(this.#server, this.#transport, call, {
+				signal: options.signal,
+				scope: options.scope,
 				clock: this.#clock,
 				graceMs: this.#graceMs,
 			});

@@ -74,8 +74,8 @@ export type RunIterationRequest = {
  * of `pool.run()` mean infrastructure trouble (abort, crash), which the main side maps to its own errors.
  */
 export type IterationOutcome =
-	| { readonly ok: true; readonly durationMs: number; readonly value: Cloneable }
-	| { readonly ok: false; readonly durationMs: number; readonly error: SerializedError };
+	| { readonly ok: true; readonly value: Cloneable }
+	| { readonly ok: false; readonly error: SerializedError };
 
 /** The contract `src/worker/entry.ts` must satisfy (checked with `satisfies`). */
 export interface TaskHandlers {

@@ -9,6 +9,7 @@ import {
 	type TaskDiscord,
 } from '../protocol/index.js';
 import type { HostClient } from './host-client.js';
+import type { IterationSignal } from './iteration-signal.js';
 
 /** Rejects a non-string before it is sent: a bug in a task gets a TypeError, not a refusal from the main side. */
 function stringOrReject(value: unknown, what: string): Promise<never> | undefined {
@@ -23,20 +24,25 @@ function stringOrReject(value: unknown, what: string): Promise<never> | undefine
  * token, which is how the main side knows which loop asks and what it may do.
  */
 export class IterationContext implements TaskContext<ServiceMap> {
-	readonly signal: AbortSignal;
 	readonly iteration: number;
 	readonly loopName: string;
 	readonly #client: HostClient;
 	readonly #token: string;
+	readonly #signal: IterationSignal;
 	#host: TaskContext<ServiceMap>['host'] | undefined;
 	#discord: TaskDiscord | undefined;
 
-	constructor(client: HostClient, token: string, iteration: number, loopName: string, signal: AbortSignal) {
+	constructor(client: HostClient, token: string, iteration: number, loopName: string, signal: IterationSignal) {
 		this.#client = client;
 		this.#token = token;
 		this.iteration = iteration;
 		this.loopName = loopName;
-		this.signal = signal;
+		this.#signal = signal;
+	}
+
+	/** Aborts on `loop.cancel()` and at the iteration's `timeoutMs` (made on first use). */
+	get signal(): AbortSignal {
+		return this.#signal.signal;
 	}
 
 	/** `ctx.host.saveScores(rows)` becomes one call to the main thread's service `saveScores`. */

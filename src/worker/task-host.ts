@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import {
 	type Cloneable,
 	describeUncloneable,
@@ -15,6 +14,7 @@ import {
 	TaskResultError,
 } from '../protocol/index.js';
 import { HostClient } from './host-client.js';
+import { IterationSignal } from './iteration-signal.js';
 import { setLongTimeout } from './long-timeout.js';
 import { IterationContext } from './task-context.js';
 import { TaskRegistry } from './task-registry.js';
@@ -45,7 +45,7 @@ export class TaskHost {
 	readonly #client: HostClient;
 	readonly #registry = new TaskRegistry();
 	/** Running iterations by invocation id, for cancels. */
-	readonly #running = new Map<string, AbortController>();
+	readonly #running = new Map<string, IterationSignal>();
 
 	/** @param post - Sends a host call to the main side (the worker's port, or the process's IPC channel). */
 	constructor(post: (call: HostCall) => void) {
@@ -83,27 +83,21 @@ export class TaskHost {
 
 	/** Runs one iteration; never rejects. */
 	async runIteration(request: RunIterationRequest): Promise<IterationOutcome> {
-		const startedAt = performance.now();
-		const controller = new AbortController();
+		let signal: IterationSignal | undefined;
 		let clearDeadline: (() => void) | undefined;
-		let invocationId: string | undefined;
 		try {
 			checkRequest(request);
-			invocationId = request.invocationId;
-			this.#running.set(invocationId, controller);
-			const task = await this.#registry.load(request.task);
+			signal = new IterationSignal();
+			this.#running.set(request.invocationId, signal);
+			// A loaded task is called without an await first: one turn less per iteration.
+			const task = this.#registry.loaded(request.task) ?? (await this.#registry.load(request.task));
 			if (request.timeoutMs > 0) {
 				// The cooperative stage of a timeout needs no message: the worker aborts its own signal. The main
 				// side terminates the worker after the grace period if the body ignores it.
-				clearDeadline = setLongTimeout(() => controller.abort(timeoutReason()), request.timeoutMs);
+				const running = signal;
+				clearDeadline = setLongTimeout(() => running.abort(timeoutReason()), request.timeoutMs);
 			}
-			const ctx = new IterationContext(
-				this.#client,
-				request.token,
-				request.iteration,
-				request.loopName,
-				controller.signal,
-			);
+			const ctx = new IterationContext(this.#client, request.token, request.iteration, request.loopName, signal);
 			const value = await task.run(ctx, ...request.args);
 			const problem = describeUncloneable(value, 'the result');
 			if (problem) {
@@ -112,12 +106,12 @@ export class TaskHost {
 					{ loopName: request.loopName, iteration: request.iteration },
 				);
 			}
-			return { ok: true, durationMs: performance.now() - startedAt, value: value as Cloneable };
+			return { ok: true, value: value as Cloneable };
 		} catch (error) {
-			return { ok: false, durationMs: performance.now() - startedAt, error: serializeError(error) };
+			return { ok: false, error: serializeError(error) };
 		} finally {
 			clearDeadline?.();
-			if (invocationId !== undefined) this.#running.delete(invocationId);
+			if (signal) this.#running.delete(request.invocationId);
 		}
 	}
 }

@@ -42,6 +42,13 @@ async function importModule(moduleUrl: string): Promise<Record<string, unknown>>
  */
 export class TaskRegistry {
 	readonly #tasks = new Map<string, Promise<AnyTask>>();
+	/** Tasks whose module has loaded, for a lookup that needs no await. */
+	readonly #loaded = new Map<string, AnyTask>();
+
+	/** The task `ref` names if its module has loaded already, else `undefined`. */
+	loaded(ref: TaskRef): AnyTask | undefined {
+		return this.#loaded.get(`${ref.moduleUrl}#${ref.exportName}`);
+	}
 
 	/**
 	 * The task `ref` names.
@@ -53,7 +60,10 @@ export class TaskRegistry {
 		if (!task) {
 			task = TaskRegistry.#import(ref);
 			this.#tasks.set(key, task);
-			task.catch(() => this.#tasks.delete(key));
+			task.then(
+				(loaded) => this.#loaded.set(key, loaded),
+				() => this.#tasks.delete(key),
+			);
 		}
 		return task;
 	}
