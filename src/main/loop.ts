@@ -1,7 +1,7 @@
 import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
-import type { Executor } from './executor.js';
+import type { Executor, Invocation } from './executor.js';
 import {
 	assertCount,
 	assertFunction,
@@ -23,6 +23,7 @@ import {
 	skipMissed,
 } from './schedule.js';
 import type { TimeOfDay } from './time-of-day.js';
+import { type TimerCore, TimerEntry, timerCoreFor } from './timer-core.js';
 
 /** Where a loop is in its life; `loop.state` and the controller's status report it. */
 export const LoopState = {
@@ -62,20 +63,115 @@ export interface LoopEventMap {
 	loopStopped: [info: { readonly reason: LoopEndReason; readonly error?: unknown }];
 }
 
-/** What the run's internal waits reject with once it is cancelled (never seen outside this file). */
+/** What a start-up await rejects with once the run is cancelled (never seen outside this file). */
 const CANCELLED = Symbol('discord-tasks.cancelled');
-const REARM = Symbol('discord-tasks.rearm');
 
-interface Run<Args> {
+/**
+ * Where a run is. It is the one value that `state`, every guard of the public methods and every wake-up read; the
+ * transitions are listed in the table on {@link Loop}.
+ */
+const Phase = {
+	Starting: 'starting',
+	WaitBeforeBody: 'waitBeforeBody',
+	Running: 'running',
+	WaitAfterBody: 'waitAfterBody',
+	Retrying: 'retrying',
+	Failing: 'failing',
+	Cancelling: 'cancelling',
+	Ending: 'ending',
+	EndingCancelled: 'endingCancelled',
+	Done: 'done',
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** What `loop.state` reports for each phase. */
+const STATE_OF_PHASE: Readonly<Record<Phase, LoopState>> = {
+	starting: LoopState.Starting,
+	waitBeforeBody: LoopState.Waiting,
+	running: LoopState.Running,
+	waitAfterBody: LoopState.Waiting,
+	retrying: LoopState.Retrying,
+	failing: LoopState.Running,
+	cancelling: LoopState.Ending,
+	ending: LoopState.Ending,
+	endingCancelled: LoopState.Ending,
+	done: LoopState.Idle,
+};
+
+/** Phases in which `start()` refuses to queue a run: the run is neither ending nor cancelled. */
+const isActive = (phase: Phase): boolean =>
+	phase !== Phase.Cancelling && phase !== Phase.Ending && phase !== Phase.EndingCancelled && phase !== Phase.Done;
+/** Phases of the iterations proper: the ones that `cancel()` and a failure end. */
+const isIterating = (phase: Phase): boolean =>
+	phase === Phase.WaitBeforeBody ||
+	phase === Phase.Running ||
+	phase === Phase.WaitAfterBody ||
+	phase === Phase.Retrying;
+
+/** Whether `cancel()` was called while the run was starting or iterating, and the run has not wrapped up yet. */
+const isCancelling = (run: { readonly phase: Phase }): boolean => run.phase === Phase.Cancelling;
+
+interface Run<Args extends readonly unknown[]> {
 	readonly args: Args;
-	readonly controller: AbortController;
+	readonly loopName: string;
+	phase: Phase;
+	stopRequested: boolean;
+	/** Whether `cancel()` was called: `signal`, made then or later, aborts. */
+	cancelled: boolean;
+	/** Created on first use of `signal`: most main-thread loops never read it. */
+	controller: AbortController | undefined;
+	/** Rejects the start-up await in progress (gate, beforeLoop) with CANCELLED; `cancel()` calls it. */
+	abandon: (() => void) | undefined;
+	/** Created on the first retried failure (A2: per run; its reset window only matters from then on). */
+	backoff: ExponentialBackoff | undefined;
+	invocation: RunInvocation<Args> | undefined;
 	/** Settles when the run has ended (handled: never rejects unobserved). */
-	promise: Promise<void>;
-	cancelRequested: boolean;
-	ending: boolean;
-	done: boolean;
-	/** Rejecters of the awaits `#guard` is watching; `cancel()` calls them. */
-	readonly guards: Set<() => void>;
+	readonly promise: Promise<void>;
+	readonly resolve: () => void;
+	readonly reject: (error: unknown) => void;
+}
+
+/**
+ * What a cancelled run's signal aborts with: an Error, so `fetch(url, { signal: loop.signal })` and friends reject
+ * with something readable. Made only when a signal exists: capturing a stack per cancel() was most of the cost of
+ * cancelling 100,000 loops.
+ */
+function cancelReason(run: Run<readonly unknown[]>): TaskAbortedError {
+	return new TaskAbortedError(`Loop '${run.loopName}' was cancelled`);
+}
+
+/** The run's signal, made on first use (most main-thread loops never read it); already aborted after a cancel. */
+function runSignal(run: Run<readonly unknown[]>): AbortSignal {
+	let controller = run.controller;
+	if (!controller) {
+		controller = new AbortController();
+		run.controller = controller;
+		if (run.cancelled) controller.abort(cancelReason(run));
+	}
+	return controller.signal;
+}
+
+/**
+ * The invocation a run hands its executor: one object per run, updated before each iteration (an executor reads it
+ * when called and does not keep it), so a firing allocates none.
+ */
+class RunInvocation<Args extends readonly unknown[]> implements Invocation<Args> {
+	readonly args: Args;
+	readonly loopName: string;
+	iteration = 0;
+	target = 0;
+	retry = false;
+	readonly #run: Run<Args>;
+
+	constructor(run: Run<Args>) {
+		this.#run = run;
+		this.args = run.args;
+		this.loopName = run.loopName;
+	}
+
+	get signal(): AbortSignal {
+		return runSignal(this.#run);
+	}
 }
 
 interface PendingStart<Args> {
@@ -89,7 +185,27 @@ interface PendingStart<Args> {
  * Create one with {@link loop}.
  *
  * The run is a state machine over two seams: an {@link Executor} (where the body runs) and a {@link Clock}
- * (where time is read and waited for). It knows nothing else about either.
+ * (where time is read and waited for). On the system clock, a sleeping loop is one entry in the process's
+ * {@link TimerCore} (no timer, promise or async frame of its own), and a synchronous body is called straight from
+ * the core's timer; hooks, asynchronous bodies and a clock of the user's are awaited.
+ *
+ * Each run is in one phase; `state`, every public method and every wake-up read it, and only these transitions
+ * change it:
+ *
+ * | phase | `state` | entered | left for | `start()` | `cancel()` |
+ * | --- | --- | --- | --- | --- | --- |
+ * | starting | starting | `start()` | waitBeforeBody or running (first target), done (cancelled, failed beforeLoop) | throws | abandons the gate/beforeLoop/yield: done, no afterLoop |
+ * | waitBeforeBody | waiting | a time/cron loop sleeps to its target | running, ending (no target left) | throws | cancelling |
+ * | running | running | the body is called | waitAfterBody (interval), waitBeforeBody (time/cron), retrying, ending (count, stop), failing | throws | cancelling |
+ * | waitAfterBody | waiting | an interval loop sleeps after its body | running, ending (count) | throws | cancelling |
+ * | retrying | retrying | backoff after a retried failure | running (the retry) | throws | cancelling |
+ * | failing | running | an unretried error ended the iterations; the error hook runs | ending | throws | aborts `signal` only |
+ * | cancelling | ending | `cancel()` during the iterations | endingCancelled | queues | no-op |
+ * | ending | ending | completed, stopped or failed: `afterLoop` runs | done | queues | aborts `signal` only |
+ * | endingCancelled | ending | `afterLoop` of a cancelled run (`isBeingCancelled()`) | done | queues | no-op |
+ * | done | idle | `loopStopped` is emitted; a queued start launches | — | launches | no-op |
+ *
+ * `stop()` only marks the run (read after the next body); `changeInterval()` re-arms the sleep of a waiting phase.
  *
  * @typeParam Args - The arguments `start()` takes and every iteration receives.
  *
@@ -110,6 +226,8 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	readonly #executor: Executor<Args>;
 	readonly #clock: Clock;
+	/** The shared timer core when the clock is the system clock; otherwise sleeps go through `#clock`. */
+	readonly #core: TimerCore | undefined;
 	readonly #random: () => number;
 	readonly #logger: LoopLogger;
 	readonly #jitterMs: number;
@@ -126,20 +244,18 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	#run: Run<Args> | undefined;
 	#pending: PendingStart<Args> | undefined;
-	#state: LoopState = LoopState.Idle;
 	#currentLoop = 0;
 	#failed = false;
-	#beingCancelled = false;
-	#stopRequested = false;
 	/** Target of the current/previous iteration; survives runs (I9). */
 	#last: number | null = null;
 	/** The following target, without jitter. */
 	#next: number | null = null;
 	#jitter = 0;
 	#lastAttemptFailed = false;
-	#sleep: { readonly controller: AbortController; readonly rearmable: boolean } | undefined;
-	/** The controller `#sleepUntilNext` reuses until a re-arm or a cancel aborts it. */
-	#sleepController: AbortController | undefined;
+	/** This loop's entry in the timer core, made on its first sleep and reused for every later one. */
+	#entry: TimerEntry | undefined;
+	/** The pending sleep on a user's clock, aborted to disarm it. */
+	#clockWait: AbortController | undefined;
 
 	/** @internal Use {@link loop}. */
 	constructor(options: {
@@ -163,6 +279,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.reconnect = resolved.reconnect;
 		this.#count = resolved.count;
 		this.#clock = resolved.clock;
+		this.#core = timerCoreFor(resolved.clock);
 		this.#random = resolved.random;
 		this.#logger = resolved.logger;
 		this.#jitterMs = resolved.jitterMs;
@@ -221,13 +338,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		assertKnownKeys(options, SCHEDULE_OPTION_KEYS, 'changeInterval()');
 		this.#schedule = resolveSchedule(options);
 		const run = this.#run;
-		if (run && !run.done && this.#last !== null) {
+		if (run && run.phase !== Phase.Done && this.#last !== null) {
 			this.#setNext(
 				this.#schedule.kind === 'interval'
 					? this.#last + this.#schedule.intervalMs
 					: nextTarget(this.#schedule, this.#last, this.#clock.now()),
 			);
-			if (this.#sleep?.rearmable) this.#sleep.controller.abort(REARM);
+			// The backoff delay is not re-armed (I6): only a sleep towards a target is.
+			if (run.phase === Phase.WaitBeforeBody || run.phase === Phase.WaitAfterBody) this.#sleepUntilNext(run, run.phase);
 		}
 		return this;
 	}
@@ -291,15 +409,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	/** Where the loop is in its life. */
 	get state(): LoopState {
-		return this.#state;
+		return this.#run ? STATE_OF_PHASE[this.#run.phase] : LoopState.Idle;
 	}
 	/** Whether a run is in progress or about to begin (P1): true during hooks, sleeps, body, backoff and cleanup. */
 	isRunning(): boolean {
-		return (this.#run !== undefined && !this.#run.done) || this.#pending !== undefined;
+		return (this.#run !== undefined && this.#run.phase !== Phase.Done) || this.#pending !== undefined;
 	}
 	/** True only while a cancelled run is cleaning up, i.e. inside its `afterLoop` (P2). */
 	isBeingCancelled(): boolean {
-		return this.#beingCancelled;
+		return this.#run?.phase === Phase.EndingCancelled;
 	}
 	/** Whether the most recent run ended with an error; reset only by `start()` (P3). */
 	failed(): boolean {
@@ -312,12 +430,12 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/** When the next iteration is due, or `null` when not running or a stop was requested (P6). */
 	get nextIteration(): Date | null {
 		const run = this.#run;
-		if (!run || run.done || this.#stopRequested || this.#next === null) return null;
+		if (!run || run.phase === Phase.Done || run.stopRequested || this.#next === null) return null;
 		return new Date(this.#next + this.#jitter);
 	}
 	/** Aborts when the current run is cancelled: pass it to `fetch` and friends inside a main-thread body. */
 	get signal(): AbortSignal | undefined {
-		return this.#run?.controller.signal;
+		return this.#run && runSignal(this.#run);
 	}
 
 	// ---- control ------------------------------------------------------------------------------------------
@@ -334,14 +452,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	start(...args: Args): Promise<void> {
 		const run = this.#run;
-		if (this.#pending || (run && !run.done && !(run.cancelRequested || run.ending))) {
+		if (this.#pending || (run && isActive(run.phase))) {
 			throw new LoopStateError(
 				`Loop '${this.name}' is already running: stop() or cancel() it first, or use restart()`,
 				{ code: ErrorCode.LoopAlreadyRunning },
 			);
 		}
 		this.#executor.checkArgs?.(args);
-		if (run && !run.done) {
+		if (run && run.phase !== Phase.Done) {
 			return handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
 		}
 		return this.#launch(args);
@@ -353,7 +471,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	stop(): void {
 		const run = this.#run;
-		if (run && !run.done && !run.ending) this.#stopRequested = true;
+		if (run && isActive(run.phase)) run.stopRequested = true;
 	}
 
 	/**
@@ -363,14 +481,20 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	cancel(): void {
 		const run = this.#run;
-		if (!run || run.done || run.cancelRequested) return;
-		run.cancelRequested = true;
-		// An Error as the reason, so `fetch(url, { signal: loop.signal })` and friends reject with something readable.
-		run.controller.abort(new TaskAbortedError(`Loop '${this.name}' was cancelled`));
-		// After the signal's own listeners (an executor's, a body's fetch), as a listener added by #guard would run.
-		for (const reject of run.guards) reject();
-		run.guards.clear();
-		this.#sleep?.controller.abort(CANCELLED);
+		if (!run || run.phase === Phase.Done || run.cancelled) return;
+		run.cancelled = true;
+		run.controller?.abort(cancelReason(run));
+		// What follows runs after the signal's own listeners (an executor's, a body's fetch).
+		if (isIterating(run.phase)) {
+			this.#end(run, 'cancelled');
+			return;
+		}
+		if (run.phase !== Phase.Starting) return; // failing or ending: the cleanup under way is not interrupted
+		run.phase = Phase.Cancelling;
+		if (run.abandon) run.abandon();
+		// The A4 yield before the first body: the run ends without an iteration and without afterLoop (A5).
+		else if (this.#disarm()) queueMicrotask(() => this.#finish(run, 'cancelled'));
+		// Otherwise the start-up has not reached an await yet and sees the phase when it does.
 	}
 
 	/**
@@ -379,7 +503,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	restart(...args: Args): void {
 		const run = this.#run;
-		if (!run || run.done) return;
+		if (!run || run.phase === Phase.Done) return;
 		this.#executor.checkArgs?.(args);
 		if (this.#pending) this.#pending.args = args;
 		else void handled(new Promise<Promise<void>>((resolve) => (this.#pending = { args, resolve })).then((p) => p));
@@ -430,55 +554,319 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 	}
 
-	// ---- the run ------------------------------------------------------------------------------------------
+	// ---- the run: start-up and wrap-up (awaited) -----------------------------------------------------------
 
 	#launch(args: Args): Promise<void> {
 		// Before anything is assigned: an executor that cannot start leaves the loop idle, not stuck "running".
 		this.#executor.acquire?.();
 		this.#failed = false;
-		// A run that ended before its first iteration (cancelled or failed in beforeLoop) skipped the cleanup that
-		// resets these; a new run never inherits a stale stop request.
-		this.#stopRequested = false;
 		this.#currentLoop = 0;
+		let resolve!: () => void;
+		let reject!: (error: unknown) => void;
+		const promise = new Promise<void>((res, rej) => {
+			resolve = res;
+			reject = rej;
+		});
 		const run: Run<Args> = {
 			args,
-			controller: new AbortController(),
-			promise: Promise.resolve(),
-			cancelRequested: false,
-			ending: false,
-			done: false,
-			guards: new Set(),
+			loopName: this.name,
+			phase: Phase.Starting,
+			stopRequested: false,
+			cancelled: false,
+			controller: undefined,
+			abandon: undefined,
+			backoff: undefined,
+			invocation: undefined,
+			promise: handled(promise),
+			resolve,
+			reject,
 		};
 		this.#run = run;
-		run.promise = handled(this.#execute(run));
+		// Only a throwing release() or a queued run's acquire() can get here: the run's promise reports it.
+		this.#startUp(run).catch(reject);
 		return run.promise;
 	}
 
 	/**
 	 * Awaits `value` unless the run is cancelled first: the emulation of asyncio delivering a cancellation at the
-	 * next await (N3). A value that has already settled wins over a cancel requested in the same turn, as a
-	 * coroutine that does not suspend again finishes before the cancellation lands. The rejecter leaves
-	 * `run.guards` when the value settles (a `Promise.race` against one long-lived promise would pile up reactions
-	 * forever).
+	 * next await (N3), for the awaits of the start-up. A value that has already settled wins over a cancel
+	 * requested in the same turn, as a coroutine that does not suspend again finishes before the cancellation lands.
 	 */
 	#guard<T>(run: Run<Args>, value: T | PromiseLike<T>): Promise<T> {
-		// A set on the run rather than an 'abort' listener per await: adding and removing EventTarget listeners
-		// twice per iteration was a measurable share of a loop's main-thread cost (bench/accuracy.mjs).
 		return new Promise<T>((resolve, reject) => {
-			const onAbort = () => reject(CANCELLED);
+			const abandon = () => reject(CANCELLED);
+			const settled = () => {
+				if (run.abandon === abandon) run.abandon = undefined;
+			};
 			Promise.resolve(value).then(
 				(result) => {
-					run.guards.delete(onAbort);
+					settled();
 					resolve(result);
 				},
 				(error: unknown) => {
-					run.guards.delete(onAbort);
+					settled();
 					reject(error);
 				},
 			);
-			if (run.controller.signal.aborted) queueMicrotask(onAbort);
-			else run.guards.add(onAbort);
+			if (isCancelling(run)) queueMicrotask(abandon);
+			else run.abandon = abandon;
 		});
+	}
+
+	/** A1–A5: the gate, `beforeLoop`, the first target; then hands the run to the iterations. */
+	async #startUp(run: Run<Args>): Promise<void> {
+		// A1: nothing of the run happens inside start().
+		await null;
+		if (run.phase !== Phase.Starting) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
+		this.#emit('loopStarted');
+		let explicit: boolean;
+		try {
+			if (this.#gate) await this.#guard(run, this.#gate(runSignal(run)));
+			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
+			this.#lastAttemptFailed = false;
+			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
+			explicit = isExplicit(this.#schedule);
+			this.#setNext(explicit ? firstTarget(this.#schedule, this.#clock.now()) : this.#clock.now());
+		} catch (error) {
+			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
+			// Deviation from A3: a failing beforeLoop is reported to the error hook instead of vanishing.
+			this.#failed = true;
+			return this.#finish(run, 'failed', await this.#reportError(error));
+		}
+		// (A function call: the compiler would keep the phase narrowed to the one checked before the awaits.)
+		if (isCancelling(run)) {
+			// cancel() inside a beforeLoop that did not suspend: a time/cron loop cleans up as after a cancelled
+			// sleep (A5); an interval loop ends before its first body, as its A4 yield would have been abandoned.
+			if (explicit) return this.#end(run, 'cancelled');
+			return this.#finish(run, 'cancelled');
+		}
+		// An interval loop's first body runs at once, after one zero-length yield that lets a cancel() issued in
+		// beforeLoop prevent it (A5); the wake-up then begins the iterations.
+		if (explicit) this.#proceed(run);
+		else this.#sleepFor(0);
+	}
+
+	/** Ends the iterations (after `cancel()`, `stop()`, `count`, the last cron fire or an unretried error). */
+	#end(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
+		this.#disarm();
+		run.phase = reason === 'cancelled' ? Phase.Cancelling : reason === 'failed' ? Phase.Failing : Phase.Ending;
+		this.#wrapUp(run, reason, error).catch(run.reject);
+	}
+
+	/** The error hook (of a failure), `afterLoop` and the A14 cleanup. */
+	async #wrapUp(run: Run<Args>, reason: LoopEndReason, error: unknown): Promise<void> {
+		// Never on the stack of cancel(), of a body or of the timer core: the hooks run as their own step.
+		await null;
+		let failure: unknown;
+		if (reason === 'failed') {
+			this.#failed = true; // P3: set before the error hook runs
+			failure = await this.#reportError(error);
+		}
+		run.phase = reason === 'cancelled' ? Phase.EndingCancelled : Phase.Ending;
+		// A14 cleanup. Deviation from A15: it runs even when afterLoop throws or is cancelled.
+		try {
+			if (this.#afterLoop) await this.#afterLoop();
+		} catch (hookError) {
+			this.#failed = true;
+			reason = 'failed';
+			failure = await this.#reportError(hookError);
+		}
+		this.#disarm();
+		this.#currentLoop = 0;
+		this.#finish(run, reason, failure);
+	}
+
+	#finish(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
+		run.phase = Phase.Done;
+		this.#emit('loopStopped', reason === 'failed' ? { reason, error } : { reason });
+		const release = this.#executor.release?.();
+		if (release !== undefined)
+			void release.catch((e: unknown) => this.#logger.error(`Releasing loop '${this.name}' failed`, e));
+		const pending = this.#pending;
+		if (pending) {
+			this.#pending = undefined;
+			pending.resolve(this.#launch(pending.args));
+		}
+		if (reason === 'failed') run.reject(error);
+		else run.resolve();
+	}
+
+	// ---- the run: iterations (called from the timer, no promise unless the body returns one) ----------------
+
+	/** A6, then the first iteration (or the sleep before it). */
+	#proceed(run: Run<Args>): void {
+		if (run.stopRequested) {
+			// A6
+			this.#end(run, 'stopped');
+			return;
+		}
+		this.#nextStep(run);
+	}
+
+	/** The top of an iteration: a time/cron loop sleeps to its target first; an interval loop (or a retry) runs. */
+	#nextStep(run: Run<Args>): void {
+		const explicit = isExplicit(this.#schedule);
+		if (explicit && this.#next === null) {
+			// a cron pattern with no future fire
+			this.#end(run, 'completed');
+			return;
+		}
+		// E4 deviation: a retry runs right after its backoff delay, not at the following slot (no double run).
+		if (explicit && !this.#lastAttemptFailed) {
+			this.#sleepUntilNext(run, Phase.WaitBeforeBody);
+			return;
+		}
+		this.#runBody(run);
+	}
+
+	/** What a wake-up does, by phase. Errors end the run as a failure would (the iterations cannot throw). */
+	#woken(run: Run<Args>): void {
+		try {
+			switch (run.phase) {
+				case Phase.Starting:
+					this.#proceed(run);
+					return;
+				case Phase.WaitBeforeBody:
+					// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
+					if (this.#next === null) {
+						this.#end(run, 'completed');
+						return;
+					}
+					this.#runBody(run);
+					return;
+				case Phase.WaitAfterBody:
+					this.#afterIteration(run);
+					return;
+				case Phase.Retrying:
+					this.#runBody(run);
+					return;
+			}
+		} catch (error) {
+			this.#fail(run, error);
+		}
+	}
+
+	#fail(run: Run<Args>, error: unknown): void {
+		// After a cancel the run has ended already: nothing that happens later is reported.
+		if (isIterating(run.phase)) this.#end(run, 'failed', error);
+	}
+
+	#runBody(run: Run<Args>): void {
+		const now = this.#clock.now();
+		if (!this.#lastAttemptFailed) {
+			this.#last = this.#next ?? now;
+			this.#setNext(this.#following(this.#last, now));
+		} else if (isExplicit(this.#schedule) || this.#missed === MissedIterations.Skip) {
+			// A retry stands for the target whose attempt failed, so the loop goes on with the first target after
+			// it: E4 deviation (a time/cron loop runs the following slot once, not twice, even when the backoff
+			// reached or passed it) and E3 with `skip` (no catch-up burst). `catchUp` keeps `next`, as discord.py.
+			const following = isExplicit(this.#schedule)
+				? nextTarget(this.#schedule, now, now)
+				: this.#following(this.#last ?? now, now);
+			if (following !== this.#next) this.#setNext(following);
+		}
+		const iteration = this.#currentLoop;
+		const retry = this.#lastAttemptFailed;
+		run.phase = Phase.Running;
+		const startedAt = this.#clock.now();
+		const target = this.#last ?? startedAt;
+		if (this.#hears('iterationStarted')) this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+		// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
+		if (run.phase !== Phase.Running) return;
+		const invocation = this.#invocationOf(run);
+		invocation.iteration = iteration;
+		invocation.target = target;
+		invocation.retry = retry;
+		let result: unknown;
+		try {
+			result = this.#executor.execute(invocation);
+		} catch (error) {
+			this.#bodyFailed(run, iteration, startedAt, error);
+			return;
+		}
+		// A synchronous body has finished already: no promise, and no cancellation can land (N3).
+		if (!isThenable(result)) {
+			this.#bodyDone(run, iteration, startedAt, result);
+			return;
+		}
+		Promise.resolve(result).then(
+			(value) => {
+				// A cancel() while the body was pending ended the run: its result no longer matters (N3).
+				if (run.phase !== Phase.Running) return;
+				try {
+					this.#bodyDone(run, iteration, startedAt, value);
+				} catch (error) {
+					this.#fail(run, error);
+				}
+			},
+			(error: unknown) => {
+				try {
+					this.#bodyFailed(run, iteration, startedAt, error);
+				} catch (hookError) {
+					this.#fail(run, hookError);
+				}
+			},
+		);
+	}
+
+	#invocationOf(run: Run<Args>): RunInvocation<Args> {
+		run.invocation ??= new RunInvocation(run);
+		return run.invocation;
+	}
+
+	#bodyDone(run: Run<Args>, iteration: number, startedAt: number, result: unknown): void {
+		if (this.#hears('iterationCompleted')) {
+			this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
+		}
+		// cancel() inside a synchronous body (or a listener) has ended the run.
+		if (run.phase !== Phase.Running) return;
+		this.#lastAttemptFailed = false;
+		if (run.stopRequested) {
+			// A17: no sleep, no increment
+			this.#end(run, 'stopped');
+			return;
+		}
+		if (isExplicit(this.#schedule)) {
+			this.#afterIteration(run);
+			return;
+		}
+		this.#sleepUntilNext(run, Phase.WaitAfterBody);
+	}
+
+	#bodyFailed(run: Run<Args>, iteration: number, startedAt: number, error: unknown): void {
+		if (run.phase !== Phase.Running) return; // cancelled meanwhile: the failure of an abandoned body is not seen
+		const willRetry = this.reconnect && this.#isRetryable(error);
+		this.#emit('iterationFailed', { iteration, durationMs: this.#clock.now() - startedAt, error, willRetry });
+		if (!willRetry) {
+			this.#fail(run, error);
+			return;
+		}
+		// A7.5: retry after a backoff delay, without counting the attempt and without checking stop().
+		this.#lastAttemptFailed = true;
+		run.backoff ??= new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
+		const delayMs = run.backoff.delay();
+		this.#logger.warn(`Handling exception in loop '${this.name}'. Retrying in ${(delayMs / 1000).toFixed(2)}s`, error);
+		this.#emit('reconnecting', { iteration, error, delayMs });
+		if (run.phase !== Phase.Running) return;
+		run.phase = Phase.Retrying;
+		this.#sleepFor(delayMs);
+	}
+
+	/** After a body and (interval) its sleep: count it, then the next iteration unless the run is complete. */
+	#afterIteration(run: Run<Args>): void {
+		this.#currentLoop += 1;
+		// A11. `>=` rather than discord.py's `==`: lowering `count` below the current iteration mid-run ends the
+		// run instead of making it endless.
+		if (this.#count !== null && this.#currentLoop >= this.#count) {
+			this.#end(run, 'completed');
+			return;
+		}
+		if (this.#next === null) {
+			// a cron pattern with no future fire
+			this.#end(run, 'completed');
+			return;
+		}
+		this.#nextStep(run);
 	}
 
 	/**
@@ -495,43 +883,80 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#jitter = target !== null && this.#jitterMs > 0 ? this.#random() * this.#jitterMs : 0;
 	}
 
-	/** Sleeps until `#next` (+ jitter). Re-armed by `changeInterval`; a cancel rejects it with CANCELLED. */
-	async #sleepUntilNext(run: Run<Args>): Promise<void> {
-		this.#state = LoopState.Waiting;
-		for (;;) {
-			// One controller serves every sleep until a re-arm or a cancel aborts it: a new AbortController per sleep
-			// (with the listener the clock adds to it) cost about a third of an idle-bodied loop's main-thread time
-			// per iteration, in allocation and GC (bench/accuracy.mjs). The system clock keeps a single listener per
-			// signal (see Clock#sleep), so nothing accumulates on the reused signal.
-			let controller = this.#sleepController;
-			if (!controller || controller.signal.aborted) {
-				controller = new AbortController();
-				this.#sleepController = controller;
-			}
-			if (run.controller.signal.aborted) controller.abort(CANCELLED);
-			this.#sleep = { controller, rearmable: true };
-			try {
-				if (this.#next !== null) await sleepUntil(this.#clock, this.#next + this.#jitter, controller.signal);
-				return;
-			} catch (error) {
-				if (controller.signal.reason === REARM && !run.controller.signal.aborted) continue;
-				throw error === REARM ? CANCELLED : error;
-			} finally {
-				this.#sleep = undefined;
-			}
+	// ---- the run: sleeping ---------------------------------------------------------------------------------
+
+	/**
+	 * Sleeps in `phase` until `#next` (+ jitter), never before it; `changeInterval()` calls it again to re-arm.
+	 * Without a next target there is nothing to wait for: the phase's wake-up runs at once.
+	 */
+	#sleepUntilNext(run: Run<Args>, phase: Phase): void {
+		run.phase = phase;
+		if (this.#next === null) {
+			this.#disarm();
+			this.#woken(run);
+			return;
 		}
+		const target = this.#next + this.#jitter;
+		const core = this.#core;
+		if (core) core.schedule(this.#timerEntry(), target);
+		else this.#sleepOnClock(sleepUntil(this.#clock, target, this.#newClockWait()));
 	}
 
-	/** A plain, cancellable sleep that `changeInterval` does not touch (the backoff delay, I6; the A4 yield). */
-	async #plainSleep(run: Run<Args>, ms: number): Promise<void> {
+	/** A plain sleep of `ms` that `changeInterval()` does not touch: the backoff delay (I6), the A4 yield. */
+	#sleepFor(ms: number): void {
+		const core = this.#core;
+		if (core) core.schedule(this.#timerEntry(), this.#clock.now() + ms);
+		else this.#sleepOnClock(this.#clock.sleep(Math.max(0, ms), this.#newClockWait()));
+	}
+
+	#timerEntry(): TimerEntry {
+		this.#entry ??= new TimerEntry(() => {
+			const run = this.#run;
+			if (run) this.#woken(run);
+		});
+		return this.#entry;
+	}
+
+	#newClockWait(): AbortSignal {
+		this.#disarm();
 		const controller = new AbortController();
-		if (run.controller.signal.aborted) controller.abort(CANCELLED);
-		this.#sleep = { controller, rearmable: false };
-		try {
-			await this.#clock.sleep(ms, controller.signal);
-		} finally {
-			this.#sleep = undefined;
+		this.#clockWait = controller;
+		return controller.signal;
+	}
+
+	/** A sleep on a user's clock: a promise per sleep (the slower path the Clock seam allows). */
+	#sleepOnClock(sleeping: Promise<void>): void {
+		const wait = this.#clockWait;
+		sleeping.then(
+			() => {
+				if (this.#clockWait !== wait) return; // disarmed or re-armed meanwhile
+				this.#clockWait = undefined;
+				const run = this.#run;
+				if (run) this.#woken(run);
+			},
+			(error: unknown) => {
+				if (this.#clockWait !== wait) return;
+				this.#clockWait = undefined;
+				const run = this.#run;
+				if (run) this.#fail(run, error);
+			},
+		);
+	}
+
+	/** Drops the pending sleep, if any; returns whether there was one. */
+	#disarm(): boolean {
+		const core = this.#core;
+		if (core) {
+			const entry = this.#entry;
+			if (!entry || !core.has(entry)) return false;
+			core.cancel(entry);
+			return true;
 		}
+		const wait = this.#clockWait;
+		if (!wait) return false;
+		this.#clockWait = undefined;
+		wait.abort(CANCELLED);
+		return true;
 	}
 
 	#isRetryable(error: unknown): boolean {
@@ -557,152 +982,6 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			}
 			return hookError;
 		}
-	}
-
-	async #execute(run: Run<Args>): Promise<void> {
-		// A1: nothing of the run happens inside start().
-		await null;
-		if (run.controller.signal.aborted) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
-		this.#state = LoopState.Starting;
-		this.#emit('loopStarted');
-		const backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
-		try {
-			if (this.#gate) await this.#guard(run, this.#gate(run.controller.signal));
-			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
-			this.#lastAttemptFailed = false;
-			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
-			if (isExplicit(this.#schedule)) {
-				this.#setNext(firstTarget(this.#schedule, this.#clock.now()));
-			} else {
-				this.#setNext(this.#clock.now());
-				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5).
-				await this.#plainSleep(run, 0);
-			}
-		} catch (error) {
-			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
-			// Deviation from A3: a failing beforeLoop is reported to the error hook instead of vanishing.
-			this.#failed = true;
-			return this.#finish(run, 'failed', await this.#reportError(error));
-		}
-
-		let reason: LoopEndReason = 'stopped';
-		let failure: unknown;
-		try {
-			reason = await this.#iterate(run, backoff);
-		} catch (error) {
-			if (error === CANCELLED) {
-				reason = 'cancelled';
-				this.#beingCancelled = true;
-			} else {
-				reason = 'failed';
-				this.#failed = true; // P3: set before the error hook runs
-				failure = await this.#reportError(error);
-			}
-		}
-		// A14 cleanup. Deviation from A15: it runs even when afterLoop throws or is cancelled.
-		run.ending = true;
-		this.#state = LoopState.Ending;
-		try {
-			if (this.#afterLoop) await this.#afterLoop();
-		} catch (error) {
-			this.#failed = true;
-			reason = 'failed';
-			failure = await this.#reportError(error);
-		}
-		this.#sleep?.controller.abort(CANCELLED);
-		this.#beingCancelled = false;
-		this.#currentLoop = 0;
-		this.#stopRequested = false;
-		return this.#finish(run, reason, failure);
-	}
-
-	/** The protected region (A6, A7): iterations until count, stop, cancel or an unretried error. */
-	async #iterate(run: Run<Args>, backoff: ExponentialBackoff): Promise<LoopEndReason> {
-		if (this.#stopRequested) return 'stopped'; // A6
-		for (;;) {
-			const explicit = isExplicit(this.#schedule);
-			if (explicit && this.#next === null) return 'completed'; // a cron pattern with no future fire
-			// E4 deviation: a retry runs right after its backoff delay, not at the following slot (no double run).
-			if (explicit && !this.#lastAttemptFailed) {
-				await this.#sleepUntilNext(run);
-				// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
-				if (this.#next === null) return 'completed';
-			}
-			const now = this.#clock.now();
-			if (!this.#lastAttemptFailed) {
-				this.#last = this.#next ?? now;
-				this.#setNext(this.#following(this.#last, now));
-			} else if (explicit || this.#missed === MissedIterations.Skip) {
-				// A retry stands for the target whose attempt failed, so the loop goes on with the first target after
-				// it: E4 deviation (a time/cron loop runs the following slot once, not twice, even when the backoff
-				// reached or passed it) and E3 with `skip` (no catch-up burst). `catchUp` keeps `next`, as discord.py.
-				const following = explicit ? nextTarget(this.#schedule, now, now) : this.#following(this.#last ?? now, now);
-				if (following !== this.#next) this.#setNext(following);
-			}
-			const iteration = this.#currentLoop;
-			const retry = this.#lastAttemptFailed;
-			this.#state = LoopState.Running;
-			const startedAt = this.#clock.now();
-			const target = this.#last ?? startedAt;
-			if (this.#hears('iterationStarted'))
-				this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
-			// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
-			if (run.controller.signal.aborted) throw CANCELLED;
-			try {
-				const pending = this.#executor.execute({
-					args: run.args,
-					iteration,
-					loopName: this.name,
-					signal: run.controller.signal,
-					target,
-					retry,
-				});
-				// A synchronous body has finished already: nothing to await, so no cancellation can land (N3).
-				const result = isThenable(pending) ? await this.#guard(run, pending) : pending;
-				if (this.#hears('iterationCompleted')) {
-					this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
-				}
-			} catch (error) {
-				if (error === CANCELLED || run.controller.signal.aborted) throw CANCELLED;
-				const willRetry = this.reconnect && this.#isRetryable(error);
-				this.#emit('iterationFailed', { iteration, durationMs: this.#clock.now() - startedAt, error, willRetry });
-				if (!willRetry) throw error;
-				// A7.5: retry after a backoff delay, without counting the attempt and without checking stop().
-				this.#lastAttemptFailed = true;
-				const delayMs = backoff.delay();
-				this.#logger.warn(
-					`Handling exception in loop '${this.name}'. Retrying in ${(delayMs / 1000).toFixed(2)}s`,
-					error,
-				);
-				this.#emit('reconnecting', { iteration, error, delayMs });
-				this.#state = LoopState.Retrying;
-				await this.#plainSleep(run, delayMs);
-				continue;
-			}
-			this.#lastAttemptFailed = false;
-			if (this.#stopRequested) return 'stopped'; // A17: no sleep, no increment
-			if (!isExplicit(this.#schedule)) await this.#sleepUntilNext(run);
-			this.#currentLoop += 1;
-			// A11. `>=` rather than discord.py's `==`: lowering `count` below the current iteration mid-run ends the
-			// run instead of making it endless.
-			if (this.#count !== null && this.#currentLoop >= this.#count) return 'completed';
-			if (this.#next === null) return 'completed'; // a cron pattern with no future fire
-		}
-	}
-
-	#finish(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
-		run.done = true;
-		this.#state = LoopState.Idle;
-		this.#emit('loopStopped', reason === 'failed' ? { reason, error } : { reason });
-		const release = this.#executor.release?.();
-		if (release !== undefined)
-			void release.catch((e: unknown) => this.#logger.error(`Releasing loop '${this.name}' failed`, e));
-		const pending = this.#pending;
-		if (pending) {
-			this.#pending = undefined;
-			pending.resolve(this.#launch(pending.args));
-		}
-		if (reason === 'failed') throw error;
 	}
 }
 
