@@ -1,7 +1,7 @@
-import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError, TaskAbortedError } from '../protocol/index.js';
+import { assertKnownKeys, ErrorCode, InvalidOptionError, LoopStateError } from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
-import type { Executor, Invocation } from './executor.js';
+import type { Executor } from './executor.js';
 import {
 	assertCount,
 	assertFunction,
@@ -10,6 +10,7 @@ import {
 	type LoopLogger,
 	type ResolvedLoopOptions,
 } from './loop-options.js';
+import { ignore, isActive, isIterating, LoopRun, Phase } from './loop-run.js';
 import { DEFAULT_EXCEPTION_TYPES, type ExceptionType, matchesExceptionType } from './retryable-errors.js';
 import {
 	firstTarget,
@@ -66,23 +67,8 @@ export interface LoopEventMap {
 /** What a start-up await rejects with once the run is cancelled (never seen outside this file). */
 const CANCELLED = Symbol('discord-tasks.cancelled');
 
-/**
- * Where a run is. It is the one value that `state`, every guard of the public methods and every wake-up read; the
- * transitions are listed in the table on {@link Loop}.
- */
-const Phase = {
-	Starting: 'starting',
-	WaitBeforeBody: 'waitBeforeBody',
-	Running: 'running',
-	WaitAfterBody: 'waitAfterBody',
-	Retrying: 'retrying',
-	Failing: 'failing',
-	Cancelling: 'cancelling',
-	Ending: 'ending',
-	EndingCancelled: 'endingCancelled',
-	Done: 'done',
-} as const;
-type Phase = (typeof Phase)[keyof typeof Phase];
+/** Whether `cancel()` was called while the run was starting or iterating, and the run has not wrapped up yet. */
+const isCancelling = (run: { readonly phase: Phase }): boolean => run.phase === Phase.Cancelling;
 
 /** What `loop.state` reports for each phase. */
 const STATE_OF_PHASE: Readonly<Record<Phase, LoopState>> = {
@@ -97,82 +83,6 @@ const STATE_OF_PHASE: Readonly<Record<Phase, LoopState>> = {
 	endingCancelled: LoopState.Ending,
 	done: LoopState.Idle,
 };
-
-/** Phases in which `start()` refuses to queue a run: the run is neither ending nor cancelled. */
-const isActive = (phase: Phase): boolean =>
-	phase !== Phase.Cancelling && phase !== Phase.Ending && phase !== Phase.EndingCancelled && phase !== Phase.Done;
-/** Phases of the iterations proper: the ones that `cancel()` and a failure end. */
-const isIterating = (phase: Phase): boolean =>
-	phase === Phase.WaitBeforeBody ||
-	phase === Phase.Running ||
-	phase === Phase.WaitAfterBody ||
-	phase === Phase.Retrying;
-
-/** Whether `cancel()` was called while the run was starting or iterating, and the run has not wrapped up yet. */
-const isCancelling = (run: { readonly phase: Phase }): boolean => run.phase === Phase.Cancelling;
-
-interface Run<Args extends readonly unknown[]> {
-	readonly args: Args;
-	readonly loopName: string;
-	phase: Phase;
-	stopRequested: boolean;
-	/** Whether `cancel()` was called: `signal`, made then or later, aborts. */
-	cancelled: boolean;
-	/** Created on first use of `signal`: most main-thread loops never read it. */
-	controller: AbortController | undefined;
-	/** Rejects the start-up await in progress (gate, beforeLoop) with CANCELLED; `cancel()` calls it. */
-	abandon: (() => void) | undefined;
-	/** Created on the first retried failure (A2: per run; its reset window only matters from then on). */
-	backoff: ExponentialBackoff | undefined;
-	invocation: RunInvocation<Args> | undefined;
-	/** Settles when the run has ended (handled: never rejects unobserved). */
-	readonly promise: Promise<void>;
-	readonly resolve: () => void;
-	readonly reject: (error: unknown) => void;
-}
-
-/**
- * What a cancelled run's signal aborts with: an Error, so `fetch(url, { signal: loop.signal })` and friends reject
- * with something readable. Made only when a signal exists: capturing a stack per cancel() was most of the cost of
- * cancelling 100,000 loops.
- */
-function cancelReason(run: Run<readonly unknown[]>): TaskAbortedError {
-	return new TaskAbortedError(`Loop '${run.loopName}' was cancelled`);
-}
-
-/** The run's signal, made on first use (most main-thread loops never read it); already aborted after a cancel. */
-function runSignal(run: Run<readonly unknown[]>): AbortSignal {
-	let controller = run.controller;
-	if (!controller) {
-		controller = new AbortController();
-		run.controller = controller;
-		if (run.cancelled) controller.abort(cancelReason(run));
-	}
-	return controller.signal;
-}
-
-/**
- * The invocation a run hands its executor: one object per run, updated before each iteration (an executor reads it
- * when called and does not keep it), so a firing allocates none.
- */
-class RunInvocation<Args extends readonly unknown[]> implements Invocation<Args> {
-	readonly args: Args;
-	readonly loopName: string;
-	iteration = 0;
-	target = 0;
-	retry = false;
-	readonly #run: Run<Args>;
-
-	constructor(run: Run<Args>) {
-		this.#run = run;
-		this.args = run.args;
-		this.loopName = run.loopName;
-	}
-
-	get signal(): AbortSignal {
-		return runSignal(this.#run);
-	}
-}
 
 interface PendingStart<Args> {
 	args: Args;
@@ -235,25 +145,29 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	readonly #retryOn: ((error: unknown) => boolean) | undefined;
 	#count: number | null;
 	#schedule: Schedule;
-	#exceptionTypes: ExceptionType[] = [...DEFAULT_EXCEPTION_TYPES];
+	/** Shared with the defaults until changed: every change assigns a new array (a loop holds no copy of its own). */
+	#exceptionTypes: readonly ExceptionType[] = DEFAULT_EXCEPTION_TYPES;
 	#beforeLoop: LoopHook | undefined;
 	#afterLoop: LoopHook | undefined;
 	#onError: LoopErrorHook<Loop<Args>> | undefined;
 	#listeners: Map<keyof LoopEventMap, Set<(...args: never[]) => void>> | undefined;
 	readonly #gate: ((signal: AbortSignal) => Promise<unknown>) | undefined;
 
-	#run: Run<Args> | undefined;
+	#run: LoopRun<Args> | undefined;
 	#pending: PendingStart<Args> | undefined;
 	#currentLoop = 0;
 	#failed = false;
-	/** Target of the current/previous iteration; survives runs (I9). */
-	#last: number | null = null;
-	/** The following target, without jitter. */
-	#next: number | null = null;
+	/**
+	 * Target of the current/previous iteration; survives runs (I9). NaN, not null, for none: a number field stays a
+	 * number field, so storing a target per firing allocates nothing.
+	 */
+	#last = Number.NaN;
+	/** The following target, without jitter; NaN when there is none (a cron pattern that never fires again). */
+	#next = Number.NaN;
 	#jitter = 0;
 	#lastAttemptFailed = false;
 	/** This loop's entry in the timer core, made on its first sleep and reused for every later one. */
-	#entry: TimerEntry | undefined;
+	#entry: TimerEntry<Loop<Args>> | undefined;
 	/** The pending sleep on a user's clock, aborted to disarm it. */
 	#clockWait: AbortController | undefined;
 
@@ -338,7 +252,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		assertKnownKeys(options, SCHEDULE_OPTION_KEYS, 'changeInterval()');
 		this.#schedule = resolveSchedule(options);
 		const run = this.#run;
-		if (run && run.phase !== Phase.Done && this.#last !== null) {
+		if (run && run.phase !== Phase.Done && !Number.isNaN(this.#last)) {
 			this.#setNext(
 				this.#schedule.kind === 'interval'
 					? this.#last + this.#schedule.intervalMs
@@ -383,7 +297,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 				);
 			}
 		});
-		this.#exceptionTypes.push(...types);
+		this.#exceptionTypes = [...this.#exceptionTypes, ...types];
 		return this;
 	}
 	/**
@@ -430,12 +344,12 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/** When the next iteration is due, or `null` when not running or a stop was requested (P6). */
 	get nextIteration(): Date | null {
 		const run = this.#run;
-		if (!run || run.phase === Phase.Done || run.stopRequested || this.#next === null) return null;
+		if (!run || run.phase === Phase.Done || run.stopRequested || Number.isNaN(this.#next)) return null;
 		return new Date(this.#next + this.#jitter);
 	}
 	/** Aborts when the current run is cancelled: pass it to `fetch` and friends inside a main-thread body. */
 	get signal(): AbortSignal | undefined {
-		return this.#run && runSignal(this.#run);
+		return this.#run?.signal;
 	}
 
 	// ---- control ------------------------------------------------------------------------------------------
@@ -482,8 +396,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	cancel(): void {
 		const run = this.#run;
 		if (!run || run.phase === Phase.Done || run.cancelled) return;
-		run.cancelled = true;
-		run.controller?.abort(cancelReason(run));
+		run.cancel();
 		// What follows runs after the signal's own listeners (an executor's, a body's fetch).
 		if (isIterating(run.phase)) {
 			this.#end(run, 'cancelled');
@@ -561,29 +474,10 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#executor.acquire?.();
 		this.#failed = false;
 		this.#currentLoop = 0;
-		let resolve!: () => void;
-		let reject!: (error: unknown) => void;
-		const promise = new Promise<void>((res, rej) => {
-			resolve = res;
-			reject = rej;
-		});
-		const run: Run<Args> = {
-			args,
-			loopName: this.name,
-			phase: Phase.Starting,
-			stopRequested: false,
-			cancelled: false,
-			controller: undefined,
-			abandon: undefined,
-			backoff: undefined,
-			invocation: undefined,
-			promise: handled(promise),
-			resolve,
-			reject,
-		};
+		const run = new LoopRun(args, this.name);
 		this.#run = run;
 		// Only a throwing release() or a queued run's acquire() can get here: the run's promise reports it.
-		this.#startUp(run).catch(reject);
+		this.#startUp(run).catch((error: unknown) => run.fail(error));
 		return run.promise;
 	}
 
@@ -592,7 +486,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 * next await (N3), for the awaits of the start-up. A value that has already settled wins over a cancel
 	 * requested in the same turn, as a coroutine that does not suspend again finishes before the cancellation lands.
 	 */
-	#guard<T>(run: Run<Args>, value: T | PromiseLike<T>): Promise<T> {
+	#guard<T>(run: LoopRun<Args>, value: T | PromiseLike<T>): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
 			const abandon = () => reject(CANCELLED);
 			const settled = () => {
@@ -608,20 +502,20 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 					reject(error);
 				},
 			);
-			if (isCancelling(run)) queueMicrotask(abandon);
+			if (run.phase === Phase.Cancelling) queueMicrotask(abandon);
 			else run.abandon = abandon;
 		});
 	}
 
 	/** A1–A5: the gate, `beforeLoop`, the first target; then hands the run to the iterations. */
-	async #startUp(run: Run<Args>): Promise<void> {
+	async #startUp(run: LoopRun<Args>): Promise<void> {
 		// A1: nothing of the run happens inside start().
 		await null;
 		if (run.phase !== Phase.Starting) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
 		this.#emit('loopStarted');
 		let explicit: boolean;
 		try {
-			if (this.#gate) await this.#guard(run, this.#gate(runSignal(run)));
+			if (this.#gate) await this.#guard(run, this.#gate(run.signal));
 			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
 			this.#lastAttemptFailed = false;
 			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
@@ -647,14 +541,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	/** Ends the iterations (after `cancel()`, `stop()`, `count`, the last cron fire or an unretried error). */
-	#end(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
+	#end(run: LoopRun<Args>, reason: LoopEndReason, error?: unknown): void {
 		this.#disarm();
 		run.phase = reason === 'cancelled' ? Phase.Cancelling : reason === 'failed' ? Phase.Failing : Phase.Ending;
-		this.#wrapUp(run, reason, error).catch(run.reject);
+		this.#wrapUp(run, reason, error).catch((failure: unknown) => run.fail(failure));
 	}
 
 	/** The error hook (of a failure), `afterLoop` and the A14 cleanup. */
-	async #wrapUp(run: Run<Args>, reason: LoopEndReason, error: unknown): Promise<void> {
+	async #wrapUp(run: LoopRun<Args>, reason: LoopEndReason, error: unknown): Promise<void> {
 		// Never on the stack of cancel(), of a body or of the timer core: the hooks run as their own step.
 		await null;
 		let failure: unknown;
@@ -676,7 +570,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#finish(run, reason, failure);
 	}
 
-	#finish(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
+	#finish(run: LoopRun<Args>, reason: LoopEndReason, error?: unknown): void {
 		run.phase = Phase.Done;
 		this.#emit('loopStopped', reason === 'failed' ? { reason, error } : { reason });
 		const release = this.#executor.release?.();
@@ -687,14 +581,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			this.#pending = undefined;
 			pending.resolve(this.#launch(pending.args));
 		}
-		if (reason === 'failed') run.reject(error);
+		if (reason === 'failed') run.fail(error);
 		else run.resolve();
 	}
 
 	// ---- the run: iterations (called from the timer, no promise unless the body returns one) ----------------
 
 	/** A6, then the first iteration (or the sleep before it). */
-	#proceed(run: Run<Args>): void {
+	#proceed(run: LoopRun<Args>): void {
 		if (run.stopRequested) {
 			// A6
 			this.#end(run, 'stopped');
@@ -704,9 +598,9 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	/** The top of an iteration: a time/cron loop sleeps to its target first; an interval loop (or a retry) runs. */
-	#nextStep(run: Run<Args>): void {
+	#nextStep(run: LoopRun<Args>): void {
 		const explicit = isExplicit(this.#schedule);
-		if (explicit && this.#next === null) {
+		if (explicit && Number.isNaN(this.#next)) {
 			// a cron pattern with no future fire
 			this.#end(run, 'completed');
 			return;
@@ -720,7 +614,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	/** What a wake-up does, by phase. Errors end the run as a failure would (the iterations cannot throw). */
-	#woken(run: Run<Args>): void {
+	#woken(run: LoopRun<Args>): void {
 		try {
 			switch (run.phase) {
 				case Phase.Starting:
@@ -728,7 +622,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 					return;
 				case Phase.WaitBeforeBody:
 					// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
-					if (this.#next === null) {
+					if (Number.isNaN(this.#next)) {
 						this.#end(run, 'completed');
 						return;
 					}
@@ -746,15 +640,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		}
 	}
 
-	#fail(run: Run<Args>, error: unknown): void {
+	#fail(run: LoopRun<Args>, error: unknown): void {
 		// After a cancel the run has ended already: nothing that happens later is reported.
 		if (isIterating(run.phase)) this.#end(run, 'failed', error);
 	}
 
-	#runBody(run: Run<Args>): void {
+	#runBody(run: LoopRun<Args>): void {
 		const now = this.#clock.now();
 		if (!this.#lastAttemptFailed) {
-			this.#last = this.#next ?? now;
+			this.#last = Number.isNaN(this.#next) ? now : this.#next;
 			this.#setNext(this.#following(this.#last, now));
 		} else if (isExplicit(this.#schedule) || this.#missed === MissedIterations.Skip) {
 			// A retry stands for the target whose attempt failed, so the loop goes on with the first target after
@@ -762,24 +656,23 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			// reached or passed it) and E3 with `skip` (no catch-up burst). `catchUp` keeps `next`, as discord.py.
 			const following = isExplicit(this.#schedule)
 				? nextTarget(this.#schedule, now, now)
-				: this.#following(this.#last ?? now, now);
-			if (following !== this.#next) this.#setNext(following);
+				: this.#following(Number.isNaN(this.#last) ? now : this.#last, now);
+			if (following !== (Number.isNaN(this.#next) ? null : this.#next)) this.#setNext(following);
 		}
 		const iteration = this.#currentLoop;
 		const retry = this.#lastAttemptFailed;
 		run.phase = Phase.Running;
 		const startedAt = this.#clock.now();
-		const target = this.#last ?? startedAt;
+		const target = Number.isNaN(this.#last) ? startedAt : this.#last;
 		if (this.#hears('iterationStarted')) this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
 		// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
 		if (run.phase !== Phase.Running) return;
-		const invocation = this.#invocationOf(run);
-		invocation.iteration = iteration;
-		invocation.target = target;
-		invocation.retry = retry;
+		run.iteration = iteration;
+		run.target = target;
+		run.retry = retry;
 		let result: unknown;
 		try {
-			result = this.#executor.execute(invocation);
+			result = this.#executor.execute(run);
 		} catch (error) {
 			this.#bodyFailed(run, iteration, startedAt, error);
 			return;
@@ -809,12 +702,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		);
 	}
 
-	#invocationOf(run: Run<Args>): RunInvocation<Args> {
-		run.invocation ??= new RunInvocation(run);
-		return run.invocation;
-	}
-
-	#bodyDone(run: Run<Args>, iteration: number, startedAt: number, result: unknown): void {
+	#bodyDone(run: LoopRun<Args>, iteration: number, startedAt: number, result: unknown): void {
 		if (this.#hears('iterationCompleted')) {
 			this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
 		}
@@ -833,7 +721,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.#sleepUntilNext(run, Phase.WaitAfterBody);
 	}
 
-	#bodyFailed(run: Run<Args>, iteration: number, startedAt: number, error: unknown): void {
+	#bodyFailed(run: LoopRun<Args>, iteration: number, startedAt: number, error: unknown): void {
 		if (run.phase !== Phase.Running) return; // cancelled meanwhile: the failure of an abandoned body is not seen
 		const willRetry = this.reconnect && this.#isRetryable(error);
 		this.#emit('iterationFailed', { iteration, durationMs: this.#clock.now() - startedAt, error, willRetry });
@@ -853,7 +741,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	/** After a body and (interval) its sleep: count it, then the next iteration unless the run is complete. */
-	#afterIteration(run: Run<Args>): void {
+	#afterIteration(run: LoopRun<Args>): void {
 		this.#currentLoop += 1;
 		// A11. `>=` rather than discord.py's `==`: lowering `count` below the current iteration mid-run ends the
 		// run instead of making it endless.
@@ -861,7 +749,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			this.#end(run, 'completed');
 			return;
 		}
-		if (this.#next === null) {
+		if (Number.isNaN(this.#next)) {
 			// a cron pattern with no future fire
 			this.#end(run, 'completed');
 			return;
@@ -879,7 +767,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	#setNext(target: number | null): void {
-		this.#next = target;
+		this.#next = target ?? Number.NaN;
 		this.#jitter = target !== null && this.#jitterMs > 0 ? this.#random() * this.#jitterMs : 0;
 	}
 
@@ -889,9 +777,9 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 * Sleeps in `phase` until `#next` (+ jitter), never before it; `changeInterval()` calls it again to re-arm.
 	 * Without a next target there is nothing to wait for: the phase's wake-up runs at once.
 	 */
-	#sleepUntilNext(run: Run<Args>, phase: Phase): void {
+	#sleepUntilNext(run: LoopRun<Args>, phase: Phase): void {
 		run.phase = phase;
-		if (this.#next === null) {
+		if (Number.isNaN(this.#next)) {
 			this.#disarm();
 			this.#woken(run);
 			return;
@@ -909,12 +797,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		else this.#sleepOnClock(this.#clock.sleep(Math.max(0, ms), this.#newClockWait()));
 	}
 
-	#timerEntry(): TimerEntry {
-		this.#entry ??= new TimerEntry(() => {
-			const run = this.#run;
-			if (run) this.#woken(run);
-		});
+	#timerEntry(): TimerEntry<Loop<Args>> {
+		this.#entry ??= new TimerEntry<Loop<Args>>(Loop.#wakeUp, this);
 		return this.#entry;
+	}
+
+	/** What the timer core calls: one function for every loop, so a loop's entry holds no closure of its own. */
+	static #wakeUp<A extends readonly unknown[]>(loop: Loop<A>): void {
+		const run = loop.#run;
+		if (run) loop.#woken(run);
 	}
 
 	#newClockWait(): AbortSignal {
@@ -995,6 +886,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** Marks a promise as handled (the caller may still await it) and returns it. */
 function handled<T>(promise: Promise<T>): Promise<T> {
-	promise.catch(() => {});
+	promise.catch(ignore);
 	return promise;
 }

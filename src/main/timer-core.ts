@@ -3,21 +3,42 @@ import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
 /**
  * One wake-up that a {@link TimerCore} holds: a due time and the function to call once `Date.now()` has reached it.
  * Its owner (a loop) keeps one for its whole life and reschedules it for every sleep, so a sleep allocates nothing.
+ * `fire` is called with `owner`, so many entries can share one function instead of holding a closure each.
+ *
+ * @typeParam Owner - What `fire` receives.
  * @internal
  */
-export class TimerEntry {
+export class TimerEntry<Owner = undefined> {
 	/** When to fire, in `Date.now()` milliseconds (may be fractional: jitter). */
 	due = 0;
 	/** Tie-break among equal due times: first scheduled, first fired. */
 	order = 0;
 	/** Position in the core's heap; -1 while not scheduled, -2 while waiting for the end of a wake to enter it. */
 	index = NOT_SCHEDULED;
-	/** Called once the entry is due, from the core's timer; must not throw. */
-	readonly fire: () => void;
+	readonly #callback: (owner: Owner) => void;
+	readonly #owner: Owner;
 
-	constructor(fire: () => void) {
-		this.fire = fire;
+	/**
+	 * @param callback - Called with `owner` once the entry is due, from the core's timer; must not throw.
+	 * @param owner - What `callback` receives.
+	 */
+	constructor(callback: (owner: Owner) => void, owner?: Owner) {
+		this.#callback = callback;
+		this.#owner = owner as Owner;
 	}
+
+	/** Runs the callback (the core calls it). */
+	fire(): void {
+		this.#callback(this.#owner);
+	}
+}
+
+/** What the core needs of an entry (a {@link TimerEntry} of any owner). */
+interface Schedulable {
+	due: number;
+	order: number;
+	index: number;
+	fire(): void;
 }
 
 const NOT_SCHEDULED = -1;
@@ -43,7 +64,7 @@ type TimerHandle = ReturnType<typeof setTimeout> | ReturnType<typeof setImmediat
  * @internal
  */
 export class TimerCore {
-	readonly #heap: TimerEntry[] = [];
+	readonly #heap: Schedulable[] = [];
 	#order = 0;
 	/** The armed timer, and the due time it was armed for (`-Infinity` for an immediate). */
 	#handle: TimerHandle | undefined;
@@ -57,7 +78,7 @@ export class TimerCore {
 	 * Entries scheduled while firing. They enter the heap when the wake ends, so an entry rescheduled into the past
 	 * (a catch-up) neither fires twice in one wake nor sits at the top of the heap in front of the others still due.
 	 */
-	readonly #deferred: TimerEntry[] = [];
+	readonly #deferred: Schedulable[] = [];
 	readonly #onTimer = () => this.#wake();
 
 	/** How many entries are scheduled. */
@@ -66,12 +87,12 @@ export class TimerCore {
 	}
 
 	/** Whether `entry` is scheduled. */
-	has(entry: TimerEntry): boolean {
+	has(entry: Schedulable): boolean {
 		return entry.index === DEFERRED || (entry.index >= 0 && this.#heap[entry.index] === entry);
 	}
 
 	/** Schedules `entry` to fire at `due` (ms since the epoch), moving it if it was already scheduled. */
-	schedule(entry: TimerEntry, due: number): void {
+	schedule(entry: Schedulable, due: number): void {
 		entry.due = due;
 		entry.order = this.#order++;
 		if (this.#firing) {
@@ -91,7 +112,7 @@ export class TimerCore {
 	}
 
 	/** Removes `entry` if it is scheduled; the timer is cleared once nothing is left. */
-	cancel(entry: TimerEntry): void {
+	cancel(entry: Schedulable): void {
 		if (entry.index === DEFERRED) {
 			entry.index = NOT_SCHEDULED; // left in #deferred, skipped when the wake ends
 			return;
@@ -103,9 +124,9 @@ export class TimerCore {
 		if (this.#heap.length === 0 && !this.#firing) this.#disarm();
 	}
 
-	#remove(entry: TimerEntry): void {
+	#remove(entry: Schedulable): void {
 		const index = entry.index;
-		const last = this.#heap.pop() as TimerEntry;
+		const last = this.#heap.pop() as Schedulable;
 		entry.index = NOT_SCHEDULED;
 		if (last !== entry) {
 			this.#place(last, index);
@@ -141,7 +162,7 @@ export class TimerCore {
 	#admitDeferred(): void {
 		const deferred = this.#deferred;
 		for (let i = 0; i < deferred.length; i++) {
-			const entry = deferred[i] as TimerEntry;
+			const entry = deferred[i] as Schedulable;
 			if (entry.index === DEFERRED) this.#push(entry); // else cancelled meanwhile
 		}
 		deferred.length = 0;
@@ -182,8 +203,8 @@ export class TimerCore {
 
 	#removeFirst(): void {
 		const heap = this.#heap;
-		const first = heap[0] as TimerEntry;
-		const last = heap.pop() as TimerEntry;
+		const first = heap[0] as Schedulable;
+		const last = heap.pop() as Schedulable;
 		first.index = NOT_SCHEDULED;
 		if (last !== first) {
 			this.#place(last, 0);
@@ -193,10 +214,10 @@ export class TimerCore {
 
 	#siftUp(index: number): void {
 		const heap = this.#heap;
-		const entry = heap[index] as TimerEntry;
+		const entry = heap[index] as Schedulable;
 		while (index > 0) {
 			const parentIndex = (index - 1) >> 1;
-			const parent = heap[parentIndex] as TimerEntry;
+			const parent = heap[parentIndex] as Schedulable;
 			if (!before(entry, parent)) break;
 			this.#place(parent, index);
 			index = parentIndex;
@@ -207,14 +228,14 @@ export class TimerCore {
 	#siftDown(index: number): void {
 		const heap = this.#heap;
 		const length = heap.length;
-		const entry = heap[index] as TimerEntry;
+		const entry = heap[index] as Schedulable;
 		for (;;) {
 			const left = 2 * index + 1;
 			if (left >= length) break;
 			const right = left + 1;
 			let child = left;
-			if (right < length && before(heap[right] as TimerEntry, heap[left] as TimerEntry)) child = right;
-			const smaller = heap[child] as TimerEntry;
+			if (right < length && before(heap[right] as Schedulable, heap[left] as Schedulable)) child = right;
+			const smaller = heap[child] as Schedulable;
 			if (!before(smaller, entry)) break;
 			this.#place(smaller, index);
 			index = child;
@@ -222,19 +243,19 @@ export class TimerCore {
 		this.#place(entry, index);
 	}
 
-	#push(entry: TimerEntry): void {
+	#push(entry: Schedulable): void {
 		this.#heap.push(entry);
 		this.#siftUp(this.#heap.length - 1);
 	}
 
 	/** Puts `entry` at `index` of the heap; every move goes through here, so `entry.index` is always its position. */
-	#place(entry: TimerEntry, index: number): void {
+	#place(entry: Schedulable, index: number): void {
 		this.#heap[index] = entry;
 		entry.index = index;
 	}
 }
 
-function before(a: TimerEntry, b: TimerEntry): boolean {
+function before(a: Schedulable, b: Schedulable): boolean {
 	return a.due < b.due || (a.due === b.due && a.order < b.order);
 }
 
