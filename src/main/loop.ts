@@ -682,6 +682,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			this.#bodyDone(run, iteration, startedAt, result);
 			return;
 		}
+		this.#awaitBody(run, iteration, startedAt, result);
+	}
+
+	/**
+	 * The asynchronous body's continuation. A method of its own: closures inside `#runBody` would make every firing
+	 * allocate their shared context, even the synchronous ones that never create them.
+	 */
+	#awaitBody(run: LoopRun<Args>, iteration: number, startedAt: number, result: PromiseLike<unknown>): void {
 		Promise.resolve(result).then(
 			(value) => {
 				// A cancel() while the body was pending ended the run: its result no longer matters (N3).

@@ -41,6 +41,11 @@ interface Schedulable {
 	fire(): void;
 }
 
+/** How long one wake may fire entries before yielding to the event loop, in ms. */
+const SLICE_MS = 5;
+/** The clock is read every 64 firings to check the slice: a read per firing would cost more than most firings. */
+const SLICE_CHECK_MASK = 63;
+
 const NOT_SCHEDULED = -1;
 const DEFERRED = -2;
 
@@ -54,9 +59,10 @@ type TimerHandle = ReturnType<typeof setTimeout> | ReturnType<typeof setImmediat
  *   yet due re-arms for the rest (the re-arm guard), so an entry fires only once `Date.now() >= due`.
  * - **Bounded timers.** The timer is clamped to {@link MAX_TIMER_DELAY_MS}, so a due time weeks away is reached in
  *   chunks, each wake re-reading the clock.
- * - **Fair order.** Due entries fire in order of due time, then of scheduling, all in one timer callback. An entry
- *   rescheduled to a past time during that callback waits for the next turn of the event loop (`setImmediate`), so
- *   a catch-up burst yields between iterations as a zero-length sleep does (C18) and cannot starve the others.
+ * - **Fair order.** Due entries fire in order of due time, then of scheduling, in one timer callback, in slices of at
+ *   most about 5 ms: when more are due, the rest fire on the next turn of the event loop (`setImmediate`). An entry
+ *   rescheduled to a past time during a callback also waits for the next turn, so a catch-up burst yields between
+ *   iterations as a zero-length sleep does (C18) and cannot starve the others.
  * - **Fake timers.** `Date.now`, `setTimeout` and `setImmediate` are read when called, never captured, so vitest's
  *   fake timers (installed before or after the core was first used) drive it; a timer armed under one
  *   implementation and found replaced is re-armed under the new one.
@@ -140,8 +146,12 @@ export class TimerCore {
 		this.#armedFor = Number.POSITIVE_INFINITY;
 		const now = Date.now();
 		this.#firing = true;
+		let fired = 0;
 		try {
 			for (let first = this.#heap[0]; first !== undefined && first.due <= now; first = this.#heap[0]) {
+				// A slice at a time: when thousands of entries are due at once (loops on the same grid, or all started
+				// together), the rest fire on the next turn, so I/O and other timers get in between.
+				if ((++fired & SLICE_CHECK_MASK) === 0 && Date.now() - now >= SLICE_MS) break;
 				this.#removeFirst();
 				try {
 					first.fire();

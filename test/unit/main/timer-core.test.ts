@@ -119,6 +119,31 @@ describe('TimerCore#schedule', () => {
 		expect(fired).toEqual(['burst@10', 'other@10', 'burst@11', 'burst@12']);
 	});
 
+	test('a wake that has fired for 5 ms leaves the rest of the due entries to the next turn of the event loop', async () => {
+		const core = new TimerCore();
+		const turns: number[] = [];
+		let turn = 0;
+		setImmediate(function countTurns() {
+			turn += 1;
+			if (turn < 50) setImmediate(countTurns);
+		});
+		for (let i = 0; i < 200; i++) {
+			core.schedule(
+				new TimerEntry(() => {
+					turns.push(turn);
+					// A slow body: the wall clock moves on while the core is firing.
+					if (i === 0) vi.setSystemTime(Date.now() + 10);
+				}),
+				T0 + 10,
+			);
+		}
+		await advance(20);
+		expect(turns).toHaveLength(200);
+		// The first 63 ran in the timer's own callback; the others after at least one other callback got in.
+		expect(new Set(turns.slice(0, 63)).size).toBe(1);
+		expect(turns[63]).toBeGreaterThan(turns[0] as number);
+	});
+
 	test('N1: a due time past the 32-bit timer limit is reached in chunks, at its exact time', async () => {
 		const core = new TimerCore();
 		const fired: string[] = [];
