@@ -136,8 +136,6 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	readonly #executor: Executor<Args>;
 	readonly #clock: Clock;
-	/** The shared timer core when the clock is the system clock; otherwise sleeps go through `#clock`. */
-	readonly #core: TimerCore | undefined;
 	readonly #random: () => number;
 	readonly #logger: LoopLogger;
 	readonly #jitterMs: number;
@@ -166,10 +164,11 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	#next = Number.NaN;
 	#jitter = 0;
 	#lastAttemptFailed = false;
-	/** This loop's entry in the timer core, made on its first sleep and reused for every later one. */
-	#entry: TimerEntry<Loop<Args>> | undefined;
-	/** The pending sleep on a user's clock, aborted to disarm it. */
-	#clockWait: AbortController | undefined;
+	/**
+	 * What the loop sleeps on: its entry in the timer core (the system clock; kept for every later sleep), or the
+	 * controller of the pending sleep on a user's clock.
+	 */
+	#wait: TimerEntry<Loop<Args>> | AbortController | undefined;
 
 	/** @internal Use {@link loop}. */
 	constructor(options: {
@@ -193,7 +192,6 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		this.reconnect = resolved.reconnect;
 		this.#count = resolved.count;
 		this.#clock = resolved.clock;
-		this.#core = timerCoreFor(resolved.clock);
 		this.#random = resolved.random;
 		this.#logger = resolved.logger;
 		this.#jitterMs = resolved.jitterMs;
@@ -793,21 +791,22 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			return;
 		}
 		const target = this.#next + this.#jitter;
-		const core = this.#core;
+		const core = timerCoreFor(this.#clock);
 		if (core) core.schedule(this.#timerEntry(), target);
 		else this.#sleepOnClock(sleepUntil(this.#clock, target, this.#newClockWait()));
 	}
 
 	/** A plain sleep of `ms` that `changeInterval()` does not touch: the backoff delay (I6), the A4 yield. */
 	#sleepFor(ms: number): void {
-		const core = this.#core;
+		const core = timerCoreFor(this.#clock);
 		if (core) core.schedule(this.#timerEntry(), this.#clock.now() + ms);
 		else this.#sleepOnClock(this.#clock.sleep(Math.max(0, ms), this.#newClockWait()));
 	}
 
+	/** On the system clock, `#wait` holds the loop's entry in the timer core, made once and reused for every sleep. */
 	#timerEntry(): TimerEntry<Loop<Args>> {
-		this.#entry ??= new TimerEntry<Loop<Args>>(Loop.#wakeUp, this);
-		return this.#entry;
+		this.#wait ??= new TimerEntry<Loop<Args>>(Loop.#wakeUp, this);
+		return this.#wait as TimerEntry<Loop<Args>>;
 	}
 
 	/** What the timer core calls: one function for every loop, so a loop's entry holds no closure of its own. */
@@ -816,26 +815,27 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		if (run) loop.#woken(run);
 	}
 
+	/** On a user's clock, `#wait` holds the controller of the pending sleep, aborted to disarm it. */
 	#newClockWait(): AbortSignal {
 		this.#disarm();
 		const controller = new AbortController();
-		this.#clockWait = controller;
+		this.#wait = controller;
 		return controller.signal;
 	}
 
 	/** A sleep on a user's clock: a promise per sleep (the slower path the Clock seam allows). */
 	#sleepOnClock(sleeping: Promise<void>): void {
-		const wait = this.#clockWait;
+		const wait = this.#wait;
 		sleeping.then(
 			() => {
-				if (this.#clockWait !== wait) return; // disarmed or re-armed meanwhile
-				this.#clockWait = undefined;
+				if (this.#wait !== wait) return; // disarmed or re-armed meanwhile
+				this.#wait = undefined;
 				const run = this.#run;
 				if (run) this.#woken(run);
 			},
 			(error: unknown) => {
-				if (this.#clockWait !== wait) return;
-				this.#clockWait = undefined;
+				if (this.#wait !== wait) return;
+				this.#wait = undefined;
 				const run = this.#run;
 				if (run) this.#fail(run, error);
 			},
@@ -844,16 +844,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	/** Drops the pending sleep, if any; returns whether there was one. */
 	#disarm(): boolean {
-		const core = this.#core;
-		if (core) {
-			const entry = this.#entry;
-			if (!entry || !core.has(entry)) return false;
-			core.cancel(entry);
+		const wait = this.#wait;
+		if (wait instanceof TimerEntry) {
+			const core = timerCoreFor(this.#clock) as TimerCore;
+			if (!core.has(wait)) return false;
+			core.cancel(wait);
 			return true;
 		}
-		const wait = this.#clockWait;
 		if (!wait) return false;
-		this.#clockWait = undefined;
+		this.#wait = undefined;
 		wait.abort(CANCELLED);
 		return true;
 	}

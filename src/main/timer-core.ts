@@ -1,20 +1,19 @@
 import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
+import { type SlottedEntry, TimerSlot, TimerSlots } from './timer-slots.js';
 
 /**
  * One wake-up that a {@link TimerCore} holds: a due time and the function to call once `Date.now()` has reached it.
  * Its owner (a loop) keeps one for its whole life and reschedules it for every sleep, so a sleep allocates nothing.
- * `fire` is called with `owner`, so many entries can share one function instead of holding a closure each.
+ * The callback is called with `owner`, so many entries can share one function instead of holding a closure each.
  *
- * @typeParam Owner - What `fire` receives.
+ * @typeParam Owner - What the callback receives.
  * @internal
  */
-export class TimerEntry<Owner = undefined> {
-	/** When to fire, in `Date.now()` milliseconds (may be fractional: jitter). */
-	due = 0;
-	/** Tie-break among equal due times: first scheduled, first fired. */
-	order = 0;
-	/** Position in the core's heap; -1 while not scheduled, -2 while waiting for the end of a wake to enter it. */
-	index = NOT_SCHEDULED;
+export class TimerEntry<Owner = undefined> implements SlottedEntry {
+	/** The slot it waits in, {@link DEFERRED} while waiting for the end of a wake to enter one, else `undefined`. */
+	slot: TimerSlot | undefined = undefined;
+	previous: SlottedEntry | undefined = undefined;
+	next: SlottedEntry | undefined = undefined;
 	readonly #callback: (owner: Owner) => void;
 	readonly #owner: Owner;
 
@@ -34,35 +33,34 @@ export class TimerEntry<Owner = undefined> {
 }
 
 /** What the core needs of an entry (a {@link TimerEntry} of any owner). */
-interface Schedulable {
-	due: number;
-	order: number;
-	index: number;
+interface Schedulable extends SlottedEntry {
 	fire(): void;
 }
+
+/** The slot of entries scheduled while the core fires: never in the heap, they enter real slots when it is done. */
+const DEFERRED = new TimerSlot(Number.NaN);
 
 /** How long one wake may fire entries before yielding to the event loop, in ms. */
 const SLICE_MS = 5;
 /** The clock is read every 64 firings to check the slice: a read per firing would cost more than most firings. */
 const SLICE_CHECK_MASK = 63;
 
-const NOT_SCHEDULED = -1;
-const DEFERRED = -2;
-
 type TimerHandle = ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>;
 
 /**
- * The scheduling core of every loop on the system clock: a binary min-heap of due times behind one armed timer,
+ * The scheduling core of every loop on the system clock: the due times of all sleeping loops, grouped by the
+ * millisecond they become due ({@link TimerSlots}: a min-heap of slots, each a queue), behind one armed timer,
  * instead of a timer, a promise and a suspended async frame per sleeping loop.
  *
- * - **Never early.** Node timers can fire about 1 ms before their delay; a wake-up that finds the first entry not
+ * - **Never early.** Node timers can fire about 1 ms before their delay; a wake-up that finds the first slot not
  *   yet due re-arms for the rest (the re-arm guard), so an entry fires only once `Date.now() >= due`.
  * - **Bounded timers.** The timer is clamped to {@link MAX_TIMER_DELAY_MS}, so a due time weeks away is reached in
  *   chunks, each wake re-reading the clock.
- * - **Fair order.** Due entries fire in order of due time, then of scheduling, in one timer callback, in slices of at
- *   most about 5 ms: when more are due, the rest fire on the next turn of the event loop (`setImmediate`). An entry
- *   rescheduled to a past time during a callback also waits for the next turn, so a catch-up burst yields between
- *   iterations as a zero-length sleep does (C18) and cannot starve the others.
+ * - **Fair order.** Due entries fire in order of their millisecond, and within one millisecond in the order they
+ *   were scheduled, in one timer callback, in slices of at most about 5 ms: when more are due, the rest fire on the
+ *   next turn of the event loop (`setImmediate`). An entry rescheduled to a past time during a callback also waits
+ *   for the next turn, so a catch-up burst yields between iterations as a zero-length sleep does (C18) and cannot
+ *   starve the others.
  * - **Fake timers.** `Date.now`, `setTimeout` and `setImmediate` are read when called, never captured, so vitest's
  *   fake timers (installed before or after the core was first used) drive it; a timer armed under one
  *   implementation and found replaced is re-armed under the new one.
@@ -70,9 +68,8 @@ type TimerHandle = ReturnType<typeof setTimeout> | ReturnType<typeof setImmediat
  * @internal
  */
 export class TimerCore {
-	readonly #heap: Schedulable[] = [];
-	#order = 0;
-	/** The armed timer, and the due time it was armed for (`-Infinity` for an immediate). */
+	readonly #slots = new TimerSlots();
+	/** The armed timer, and the millisecond it was armed for (`-Infinity` for an immediate). */
 	#handle: TimerHandle | undefined;
 	#armedFor = Number.POSITIVE_INFINITY;
 	/** The `setTimeout` the handle came from: fake timers replace it, and their handles mean nothing to the real one. */
@@ -81,64 +78,51 @@ export class TimerCore {
 	/** Whether the core is firing due entries (inside its timer callback). */
 	#firing = false;
 	/**
-	 * Entries scheduled while firing. They enter the heap when the wake ends, so an entry rescheduled into the past
-	 * (a catch-up) neither fires twice in one wake nor sits at the top of the heap in front of the others still due.
+	 * Entries scheduled while firing. They enter their slots when the wake ends, so an entry rescheduled into the past
+	 * (a catch-up) neither fires twice in one wake nor goes in front of the others still due.
 	 */
 	readonly #deferred: Schedulable[] = [];
+	/** The due times of `#deferred`, index for index. */
+	readonly #deferredDue: number[] = [];
 	readonly #onTimer = () => this.#wake();
 
-	/** How many entries are scheduled. */
+	/** How many entries are scheduled (outside a wake). */
 	get size(): number {
-		return this.#heap.length;
+		return this.#slots.size;
 	}
 
 	/** Whether `entry` is scheduled. */
 	has(entry: Schedulable): boolean {
-		return entry.index === DEFERRED || (entry.index >= 0 && this.#heap[entry.index] === entry);
+		return entry.slot !== undefined;
 	}
 
 	/** Schedules `entry` to fire at `due` (ms since the epoch), moving it if it was already scheduled. */
 	schedule(entry: Schedulable, due: number): void {
-		entry.due = due;
-		entry.order = this.#order++;
+		if (entry.slot !== undefined && entry.slot !== DEFERRED) this.#slots.remove(entry);
 		if (this.#firing) {
-			if (entry.index >= 0) this.#remove(entry);
-			if (entry.index !== DEFERRED) this.#deferred.push(entry);
-			entry.index = DEFERRED;
+			if (entry.slot === DEFERRED) this.#deferredDue[this.#deferred.indexOf(entry)] = due;
+			else {
+				this.#deferred.push(entry);
+				this.#deferredDue.push(due);
+			}
+			entry.slot = DEFERRED;
 			return;
 		}
-		if (this.has(entry)) {
-			// A changed due time can move the entry either way; sifting both ways costs one comparison in the other.
-			this.#siftUp(entry.index);
-			this.#siftDown(entry.index);
-		} else {
-			this.#push(entry);
-		}
-		if (this.#heap[0] === entry) this.#arm();
+		this.#slots.add(entry, due);
+		if (this.#slots.first === entry.slot) this.#arm();
 	}
 
 	/** Removes `entry` if it is scheduled; the timer is cleared once nothing is left. */
 	cancel(entry: Schedulable): void {
-		if (entry.index === DEFERRED) {
-			entry.index = NOT_SCHEDULED; // left in #deferred, skipped when the wake ends
+		if (entry.slot === undefined) return;
+		if (entry.slot === DEFERRED) {
+			entry.slot = undefined; // left in #deferred, skipped when the wake ends
 			return;
 		}
-		if (!this.has(entry)) return;
-		this.#remove(entry);
-		// A timer armed for an earlier entry than the new first one only wakes early and re-arms; but with nothing
+		this.#slots.remove(entry);
+		// A timer armed for an earlier slot than the new first one only wakes early and re-arms; but with nothing
 		// left, no timer may stay (it would keep the process alive, and tests count timers).
-		if (this.#heap.length === 0 && !this.#firing) this.#disarm();
-	}
-
-	#remove(entry: Schedulable): void {
-		const index = entry.index;
-		const last = this.#heap.pop() as Schedulable;
-		entry.index = NOT_SCHEDULED;
-		if (last !== entry) {
-			this.#place(last, index);
-			this.#siftUp(index);
-			this.#siftDown(last.index);
-		}
+		if (this.#slots.size === 0 && !this.#firing) this.#disarm();
 	}
 
 	#wake(): void {
@@ -148,13 +132,14 @@ export class TimerCore {
 		this.#firing = true;
 		let fired = 0;
 		try {
-			for (let first = this.#heap[0]; first !== undefined && first.due <= now; first = this.#heap[0]) {
+			for (let slot = this.#slots.first; slot !== undefined && slot.at <= now; slot = this.#slots.first) {
 				// A slice at a time: when thousands of entries are due at once (loops on the same grid, or all started
 				// together), the rest fire on the next turn, so I/O and other timers get in between.
 				if ((++fired & SLICE_CHECK_MASK) === 0 && Date.now() - now >= SLICE_MS) break;
-				this.#removeFirst();
+				const entry = slot.first as Schedulable;
+				this.#slots.remove(entry);
 				try {
-					first.fire();
+					entry.fire();
 				} catch (error) {
 					// Fire functions do not throw; should one, the other entries still fire and the error still surfaces.
 					queueMicrotask(() => {
@@ -173,23 +158,26 @@ export class TimerCore {
 		const deferred = this.#deferred;
 		for (let i = 0; i < deferred.length; i++) {
 			const entry = deferred[i] as Schedulable;
-			if (entry.index === DEFERRED) this.#push(entry); // else cancelled meanwhile
+			if (entry.slot !== DEFERRED) continue; // cancelled meanwhile
+			entry.slot = undefined;
+			this.#slots.add(entry, this.#deferredDue[i] as number);
 		}
 		deferred.length = 0;
+		this.#deferredDue.length = 0;
 	}
 
-	/** Arms the timer for the first entry, unless a timer that fires no later is already armed. */
+	/** Arms the timer for the first slot, unless a timer that fires no later is already armed. */
 	#arm(): void {
-		const first = this.#heap[0];
+		const first = this.#slots.first;
 		if (!first) {
 			this.#disarm();
 			return;
 		}
 		// Fake timers installed or removed since the timer was armed: it may never fire; arm under the current ones.
 		if (this.#handle !== undefined && this.#armedWith !== globalThis.setTimeout) this.#disarm();
-		if (this.#handle !== undefined && this.#armedFor <= first.due) return;
+		if (this.#handle !== undefined && this.#armedFor <= first.at) return;
 		this.#disarm();
-		const delay = first.due - Date.now();
+		const delay = first.at - Date.now();
 		this.#armedWith = globalThis.setTimeout;
 		if (delay <= 0) {
 			// setTimeout(fn, 0) waits at least 1 ms in Node; a due entry only has to wait for the next turn (C18).
@@ -199,7 +187,7 @@ export class TimerCore {
 		} else {
 			this.#handle = setTimeout(this.#onTimer, Math.min(delay, MAX_TIMER_DELAY_MS));
 			this.#clear = clearTimeout as (handle: TimerHandle) => void;
-			this.#armedFor = first.due;
+			this.#armedFor = first.at;
 		}
 	}
 
@@ -210,63 +198,6 @@ export class TimerCore {
 		this.#handle = undefined;
 		this.#armedFor = Number.POSITIVE_INFINITY;
 	}
-
-	#removeFirst(): void {
-		const heap = this.#heap;
-		const first = heap[0] as Schedulable;
-		const last = heap.pop() as Schedulable;
-		first.index = NOT_SCHEDULED;
-		if (last !== first) {
-			this.#place(last, 0);
-			this.#siftDown(0);
-		}
-	}
-
-	#siftUp(index: number): void {
-		const heap = this.#heap;
-		const entry = heap[index] as Schedulable;
-		while (index > 0) {
-			const parentIndex = (index - 1) >> 1;
-			const parent = heap[parentIndex] as Schedulable;
-			if (!before(entry, parent)) break;
-			this.#place(parent, index);
-			index = parentIndex;
-		}
-		this.#place(entry, index);
-	}
-
-	#siftDown(index: number): void {
-		const heap = this.#heap;
-		const length = heap.length;
-		const entry = heap[index] as Schedulable;
-		for (;;) {
-			const left = 2 * index + 1;
-			if (left >= length) break;
-			const right = left + 1;
-			let child = left;
-			if (right < length && before(heap[right] as Schedulable, heap[left] as Schedulable)) child = right;
-			const smaller = heap[child] as Schedulable;
-			if (!before(smaller, entry)) break;
-			this.#place(smaller, index);
-			index = child;
-		}
-		this.#place(entry, index);
-	}
-
-	#push(entry: Schedulable): void {
-		this.#heap.push(entry);
-		this.#siftUp(this.#heap.length - 1);
-	}
-
-	/** Puts `entry` at `index` of the heap; every move goes through here, so `entry.index` is always its position. */
-	#place(entry: Schedulable, index: number): void {
-		this.#heap[index] = entry;
-		entry.index = index;
-	}
-}
-
-function before(a: Schedulable, b: Schedulable): boolean {
-	return a.due < b.due || (a.due === b.due && a.order < b.order);
 }
 
 /** The core shared by every loop on {@link systemClock}. @internal */

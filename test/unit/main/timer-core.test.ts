@@ -217,9 +217,10 @@ describe('TimerCore with 100,000 entries', () => {
 		const entries: TimerEntry[] = [];
 		const firedDues: number[] = [];
 		for (let i = 0; i < count; i++) {
-			const entry: TimerEntry = new TimerEntry(() => firedDues.push(entry.due));
+			const due = T0 + 1 + ((i * 7_919) % 10_000);
+			const entry = new TimerEntry(() => firedDues.push(due));
 			entries.push(entry);
-			core.schedule(entry, T0 + 1 + ((i * 7_919) % 10_000));
+			core.schedule(entry, due);
 		}
 		expect(core.size).toBe(count);
 		expect(vi.getTimerCount()).toBe(1);
