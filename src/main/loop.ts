@@ -453,12 +453,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		return (this.#listeners?.get(event)?.size ?? 0) > 0;
 	}
 
-	#emit<E extends keyof LoopEventMap>(event: E, ...args: LoopEventMap[E]): void {
+	/** Calls the listeners of `event` with `info` (every event has one argument or none; no rest array per call). */
+	#emit<E extends keyof LoopEventMap>(event: E, info?: LoopEventMap[E][0]): void {
 		const set = this.#listeners?.get(event);
 		if (!set) return;
 		for (const listener of set) {
 			try {
-				(listener as (...a: LoopEventMap[E]) => void)(...args);
+				if (info === undefined) (listener as () => void)();
+				else (listener as (argument: LoopEventMap[E][0]) => void)(info);
 			} catch (error) {
 				this.#logger.error(`A '${event}' listener of loop '${this.name}' threw`, error);
 			}
