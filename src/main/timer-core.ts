@@ -75,6 +75,12 @@ export class TimerCore {
 	/** The `setTimeout` the handle came from: fake timers replace it, and their handles mean nothing to the real one. */
 	#armedWith: unknown;
 	#clear: ((handle: TimerHandle) => void) | undefined;
+	/** Whether the core is inside its timer callback (firing, then re-arming). */
+	#waking = false;
+	/** The last Timeout armed, its delay and its implementation: re-armed with `refresh()` when the delay repeats. */
+	#timeout: ReturnType<typeof setTimeout> | undefined;
+	#timeoutMs = 0;
+	#timeoutWith: unknown;
 	/** Whether the core is firing due entries (inside its timer callback). */
 	#firing = false;
 	/**
@@ -126,6 +132,7 @@ export class TimerCore {
 	}
 
 	#wake(): void {
+		this.#waking = true;
 		this.#handle = undefined;
 		this.#armedFor = Number.POSITIVE_INFINITY;
 		const now = Date.now();
@@ -151,6 +158,7 @@ export class TimerCore {
 			this.#firing = false;
 			this.#admitDeferred();
 			this.#arm();
+			this.#waking = false;
 		}
 	}
 
@@ -183,9 +191,28 @@ export class TimerCore {
 			// setTimeout(fn, 0) waits at least 1 ms in Node; a due entry only has to wait for the next turn (C18).
 			this.#handle = setImmediate(this.#onTimer);
 			this.#clear = clearImmediate as (handle: TimerHandle) => void;
+			this.#timeout = undefined; // the immediate's wake is not the Timeout's callback: it cannot be refreshed then
 			this.#armedFor = Number.NEGATIVE_INFINITY;
 		} else {
-			this.#handle = setTimeout(this.#onTimer, Math.min(delay, MAX_TIMER_DELAY_MS));
+			const ms = Math.min(delay, MAX_TIMER_DELAY_MS);
+			const reusable = this.#timeout;
+			// Inside its own callback the Timeout that just fired can be re-armed with refresh(): no new Timeout, and no
+			// new timer list in Node when the delay repeats (at 1,000 loops, a wake every millisecond or so). Outside
+			// it, Node has already retired the Timeout (its keep-alive count dropped), so a new one is made.
+			if (
+				this.#waking &&
+				reusable !== undefined &&
+				this.#timeoutMs === ms &&
+				this.#timeoutWith === globalThis.setTimeout
+			) {
+				reusable.refresh();
+				this.#handle = reusable;
+			} else {
+				this.#timeout = setTimeout(this.#onTimer, ms);
+				this.#timeoutMs = ms;
+				this.#timeoutWith = globalThis.setTimeout;
+				this.#handle = this.#timeout;
+			}
 			this.#clear = clearTimeout as (handle: TimerHandle) => void;
 			this.#armedFor = first.at;
 		}
@@ -196,6 +223,7 @@ export class TimerCore {
 		// The clear of the implementation that armed it, even if fake timers were swapped in or out meanwhile.
 		this.#clear?.(this.#handle);
 		this.#handle = undefined;
+		this.#timeout = undefined; // a cleared Timeout cannot be refreshed
 		this.#armedFor = Number.POSITIVE_INFINITY;
 	}
 }
