@@ -81,8 +81,9 @@ export class TimerCore {
 	#timeout: ReturnType<typeof setTimeout> | undefined;
 	#timeoutMs = 0;
 	#timeoutWith: unknown;
-	/** Whether the core is firing due entries (inside its timer callback). */
+	/** Whether the core is firing due entries (inside its timer callback), and the `Date.now()` it fires up to. */
 	#firing = false;
+	#firingAt = Number.NEGATIVE_INFINITY;
 	/**
 	 * Entries scheduled while firing. They enter their slots when the wake ends, so an entry rescheduled into the past
 	 * (a catch-up) neither fires twice in one wake nor goes in front of the others still due.
@@ -105,7 +106,9 @@ export class TimerCore {
 	/** Schedules `entry` to fire at `due` (ms since the epoch), moving it if it was already scheduled. */
 	schedule(entry: Schedulable, due: number): void {
 		if (entry.slot !== undefined && entry.slot !== DEFERRED) this.#slots.remove(entry);
-		if (this.#firing) {
+		// While firing, an entry due later than this wake's `now` goes straight to its slot (this wake cannot reach it);
+		// one due by then waits for the end of the wake.
+		if (this.#firing && Math.ceil(due) <= this.#firingAt) {
 			if (entry.slot === DEFERRED) this.#deferredDue[this.#deferred.indexOf(entry)] = due;
 			else {
 				this.#deferred.push(entry);
@@ -114,8 +117,9 @@ export class TimerCore {
 			entry.slot = DEFERRED;
 			return;
 		}
+		if (entry.slot === DEFERRED) this.#cancelDeferred(entry);
 		this.#slots.add(entry, due);
-		if (this.#slots.first === entry.slot) this.#arm();
+		if (!this.#firing && this.#slots.first === entry.slot) this.#arm();
 	}
 
 	/** Removes `entry` if it is scheduled; the timer is cleared once nothing is left. */
@@ -137,6 +141,7 @@ export class TimerCore {
 		this.#armedFor = Number.POSITIVE_INFINITY;
 		const now = Date.now();
 		this.#firing = true;
+		this.#firingAt = now;
 		let fired = 0;
 		try {
 			for (let slot = this.#slots.first; slot !== undefined && slot.at <= now; slot = this.#slots.first) {
@@ -160,6 +165,14 @@ export class TimerCore {
 			this.#arm();
 			this.#waking = false;
 		}
+	}
+
+	/** Takes a deferred entry out of `#deferred` (it is being scheduled for later than this wake after all). */
+	#cancelDeferred(entry: Schedulable): void {
+		const index = this.#deferred.indexOf(entry);
+		this.#deferred.splice(index, 1);
+		this.#deferredDue.splice(index, 1);
+		entry.slot = undefined;
 	}
 
 	#admitDeferred(): void {
