@@ -618,6 +618,10 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		try {
 			switch (run.phase) {
 				case Phase.Starting:
+					// The zero-length yield is over: an interval loop's first target is now, when its first body runs (as
+					// in discord.py, which has no such yield), not when the yield began: 10,000 loops starting together
+					// would otherwise start their grids late and skip their second target.
+					if (!isExplicit(this.#schedule)) this.#next = this.#clock.now();
 					this.#proceed(run);
 					return;
 				case Phase.WaitBeforeBody:

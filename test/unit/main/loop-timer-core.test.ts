@@ -50,6 +50,17 @@ describe('Loop on the system clock (the shared timer core)', () => {
 		expect(starts).toEqual([0, 1_259, 2_259, 3_259, 4_259]);
 	});
 
+	test('an interval loop anchors its grid where its first body ran, after the start-up yield', async () => {
+		const starts: number[] = [];
+		const created = testLoop({ seconds: 1 }, () => starts.push(elapsed()));
+		void created.start();
+		// Something else holds the event loop for 50 ms (the wall clock moves) before the first body can run: with
+		// thousands of loops starting at once, their first bodies run late, and must not then skip a target.
+		setImmediate(() => vi.setSystemTime(Date.now() + 50));
+		await advance(2_100);
+		expect(starts).toEqual([50, 1_050, 2_050]);
+	});
+
 	test('loops of different intervals interleave in order of their targets', async () => {
 		const order: string[] = [];
 		const fast = testLoop({ seconds: 2, count: 3 }, () => order.push(`fast@${elapsed()}`));
