@@ -56,12 +56,16 @@ export function isIterating(phase: Phase): boolean {
  * @internal
  */
 export class LoopRun<Args extends readonly unknown[]> implements Invocation<Args> {
+	/** The arguments `start()` got, passed to every iteration. */
 	readonly args: Args;
 	readonly loopName: string;
+	/** The current iteration's `currentLoop`, target and retry flag, set before each call of the executor. */
 	iteration = 0;
 	target = 0;
 	retry = false;
+	/** Where the run is; see the table on `Loop`. */
 	phase: Phase = Phase.Starting;
+	/** `stop()` was called: the run ends after the current iteration (read after each body, not a phase). */
 	stopRequested = false;
 	/** Whether `cancel()` was called: `signal`, made then or later, aborts. */
 	cancelled = false;
