@@ -1,4 +1,7 @@
-/** One iteration, as the Loop hands it to an {@link Executor}. */
+/**
+ * One iteration, as the Loop hands it to an {@link Executor}. The Loop passes the same object for every iteration of
+ * a run, updated before each call (a firing allocates none): read it during `execute()`, do not keep it.
+ */
 export interface Invocation<Args extends readonly unknown[]> {
 	/** The arguments given to `start()`, passed to every iteration. */
 	readonly args: Args;
