@@ -7,7 +7,7 @@
 // discord-tasks it is the immediate first iteration, not a scheduled one.
 import { loop } from 'discord-tasks';
 import { SimpleIntervalJob, Task, ToadScheduler } from 'toad-scheduler';
-import { calibratedWallClock, params, report, silentLogger, sleep } from './common.mjs';
+import { calibratedWallClock, params, report, silentLogger, sleep, startHandLoop } from './common.mjs';
 import { summarize } from './stats.mjs';
 
 const { subject, loops, phase, durationMs, intervalMs } = params({
@@ -26,6 +26,9 @@ const perLoop = Math.ceil(durationMs / intervalMs) + 3;
 const lateness = new Float64Array(loops * perLoop).fill(Number.NaN);
 const firings = new Uint32Array(loops);
 let earlyByDateNow = 0;
+// Targets a discord-tasks loop skipped (a gap in its grid of targets): every due firing must be delivered.
+let missed = 0;
+const lastTarget = new Float64Array(loops);
 let recording = true;
 
 function record(index, late) {
@@ -45,6 +48,10 @@ function startDiscordTasks() {
 			// The contract is "never before the target on Date.now()", the clock the loop schedules with.
 			if (Date.now() < at) earlyByDateNow += 1;
 			record(i, clock.now() - at);
+			const previous = lastTarget[i];
+			if (recording && previous > 0 && at - previous > intervalMs)
+				missed += Math.round((at - previous) / intervalMs) - 1;
+			lastTarget[i] = at;
 		});
 		all.push(each);
 	}
@@ -73,18 +80,8 @@ function startSetTimeout() {
 	const timers = new Array(loops);
 	for (let i = 0; i < loops; i++) {
 		setTimeout(() => {
-			let target = clock.now() + intervalMs;
-			const tick = () => {
-				const now = clock.now();
-				if (now < target) {
-					timers[i] = setTimeout(tick, target - now);
-					return;
-				}
-				record(i, now - target);
-				target += intervalMs;
-				timers[i] = setTimeout(tick, target - clock.now());
-			};
-			timers[i] = setTimeout(tick, intervalMs);
+			const onFire = (late) => record(i, late);
+			startHandLoop(clock, { firstTarget: clock.now() + intervalMs, intervalMs, timers, index: i, onFire });
 		}, startDelay());
 	}
 	return async () => {
@@ -128,6 +125,7 @@ report({
 	steady: summarize(steady),
 	early,
 	earlyByDateNow: subject === 'discord-tasks' ? earlyByDateNow : null,
+	missed: subject === 'discord-tasks' ? missed : null,
 	firstP50: summarize(first).p50,
 	lastP50: summarize(last).p50,
 	driftMs: summarize(last).p50 - summarize(first).p50,

@@ -66,3 +66,23 @@ export const silentLogger = { warn() {}, error() {} };
 
 /** A bench task module under bench/tasks, as a URL. */
 export const task = (name) => new URL(`./tasks/${name}`, import.meta.url);
+
+/**
+ * The hand-written reference loop: a drift-corrected setTimeout loop that re-arms when woken before its target, so
+ * it is never early. Fires at `firstTarget`, then every `intervalMs`, calling `onFire(lateness)` (ms, on `clock`);
+ * keeps its pending timer in `timers[index]` so the caller can clear it.
+ */
+export function startHandLoop(clock, { firstTarget, intervalMs, timers, index, onFire }) {
+	let target = firstTarget;
+	const tick = () => {
+		const now = clock.now();
+		if (now < target) {
+			timers[index] = setTimeout(tick, target - now);
+			return;
+		}
+		onFire(now - target);
+		target += intervalMs;
+		timers[index] = setTimeout(tick, target - clock.now());
+	};
+	timers[index] = setTimeout(tick, Math.max(0, target - clock.now()));
+}

@@ -13,8 +13,10 @@ const SIZES = {
 		accuracy: { durationMs: 5000, loops: [1000, 10_000] },
 		crash: { crashes: 15, settleMs: 100 },
 		perRun: { runs: 20 },
-		memory: { loops: 10_000, iterations: 100_000, checkpoint: 1000, settleMs: 1000 },
+		memory: { loops: 10_000, bigLoops: 100_000, iterations: 100_000, checkpoint: 1000, settleMs: 1000 },
 		throughput: { sliceMs: 500, rounds: 6, warmupRounds: 1 },
+		cpu: { loops: [1000, 10_000], warmupMs: 1000, measureMs: 2000, rounds: 3 },
+		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 12_000 },
 	},
 	quick: {
 		runs: 2,
@@ -24,8 +26,10 @@ const SIZES = {
 		accuracy: { durationMs: 2000, loops: [1000, 10_000] },
 		crash: { crashes: 6, settleMs: 60 },
 		perRun: { runs: 8 },
-		memory: { loops: 10_000, iterations: 20_000, checkpoint: 1000, settleMs: 500 },
+		memory: { loops: 10_000, bigLoops: 100_000, iterations: 20_000, checkpoint: 1000, settleMs: 500 },
 		throughput: { sliceMs: 300, rounds: 3, warmupRounds: 1 },
+		cpu: { loops: [1000, 10_000], warmupMs: 800, measureMs: 1500, rounds: 2 },
+		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 11_000 },
 	},
 	smoke: {
 		runs: 1,
@@ -35,8 +39,10 @@ const SIZES = {
 		accuracy: { durationMs: 500, loops: [200] },
 		crash: { crashes: 1, settleMs: 20 },
 		perRun: { runs: 1 },
-		memory: { loops: 200, iterations: 2000, checkpoint: 500, settleMs: 100 },
+		memory: { loops: 200, bigLoops: 2000, iterations: 2000, checkpoint: 500, settleMs: 100 },
 		throughput: { sliceMs: 100, rounds: 1, warmupRounds: 0 },
+		cpu: { loops: [200], warmupMs: 100, measureMs: 150, rounds: 1 },
+		scale: { loops: 2000, intervalMs: 300, durationMs: 350 },
 	},
 };
 
@@ -205,7 +211,7 @@ function accuracy(sizes) {
 		id: 'accuracy',
 		title: '3. Schedule accuracy: lateness of each firing of concurrent 100 ms loops, ms',
 		method:
-			"One subject and configuration per process. Lateness = observed firing time − target, on a sub-ms clock calibrated to Date.now() (discord-tasks: the `target` of iterationStarted; others: start + k × 100 ms). Each loop's first firing is left out. Early = firings observed more than 0.01 ms before their target (the calibrated clock agrees with Date.now() to a few µs; for discord-tasks every firing is also checked exactly with Date.now(), the clock it schedules with). “After 1 s” leaves out the first second, where thousands of loops starting at once delay each other. Drift = median lateness of the last 5 firings of each loop − of its first 5 after that first second. Random phase: loops start at random points of one interval; aligned: all at once.",
+			"One subject and configuration per process. Lateness = observed firing time − target, on a sub-ms clock calibrated to Date.now() (discord-tasks: the `target` of iterationStarted; others: start + k × 100 ms). Each loop's first firing is left out. Early = firings observed more than 0.01 ms before their target (the calibrated clock agrees with Date.now() to a few µs; for discord-tasks every firing is also checked exactly with Date.now(), the clock it schedules with). “After 1 s” leaves out the first second, where thousands of loops starting at once delay each other. Drift = median lateness of the last 5 firings of each loop − of its first 5 after that first second. Random phase: loops start at random points of one interval; aligned: all at once. Skipped targets: gaps in a discord-tasks loop's grid of targets (a firing that `missedIterations: 'skip'` dropped because the loop was late).",
 		file: 'accuracy.mjs',
 		runs: sizes.heavyRuns,
 		configs,
@@ -227,6 +233,9 @@ function accuracy(sizes) {
 						list.reduce((sum, run) => sum + run.early, 0).toLocaleString('en-US'),
 						formatSpread(across(list, 'driftMs')),
 						formatSpread(across(list, 'lateness.n')),
+						subject === 'discord-tasks'
+							? list.reduce((sum, run) => sum + (run.missed ?? 0), 0).toLocaleString('en-US')
+							: '',
 						ratio(ratioAcross(list, 'lateness.p99', reference, 'lateness.p99')),
 					];
 				});
@@ -242,19 +251,34 @@ function accuracy(sizes) {
 						'early',
 						'drift (last − first)',
 						'firings',
+						'skipped targets',
 						'p99 ÷ setTimeout',
 					],
 					rows,
 				});
-				const limit = loops >= 10_000 ? 3 : 2;
-				const p99 = across(ours, 'lateness.p99');
-				verdicts.push(
-					verdict(
-						`p99 ≤ ${limit} ms at ${loops.toLocaleString('en-US')} loops, ${phase} phase`,
-						p99.median <= limit,
-						`${formatSpread(p99)} ms; after the first second ${formatSpread(across(ours, 'steady.p99'))} ms (setTimeout loop ${formatSpread(across(reference, 'lateness.p99'))} ms)`,
-					),
-				);
+				// The hand-written loop's p99 after the first second, in the same run, plus a margin: 0.5 ms at 1,000
+				// loops (random phase), 1 ms at 10,000 (both phases). 1,000 aligned loops are reported without a target.
+				const margin = loops >= 10_000 ? 1 : phase === 'random' ? 0.5 : null;
+				if (margin !== null) {
+					const excess = perRun(ours, (run, i) => run.steady.p99 - reference[i].steady.p99);
+					verdicts.push(
+						verdict(
+							`p99 after the first second ≤ the setTimeout loop's + ${margin} ms at ${loops.toLocaleString('en-US')} loops, ${phase} phase`,
+							excess.median <= margin,
+							`${formatSpread(across(ours, 'steady.p99'))} ms vs ${formatSpread(across(reference, 'steady.p99'))} ms, a difference of ${formatSpread(excess)} ms; whole run ${formatSpread(across(ours, 'lateness.p99'))} ms`,
+						),
+					);
+				}
+				if (loops >= 10_000) {
+					const skipped = ours.reduce((sum, run) => sum + (run.missed ?? 0), 0);
+					verdicts.push(
+						verdict(
+							`every due firing delivered at ${loops.toLocaleString('en-US')} loops, ${phase} phase (no skipped target)`,
+							skipped === 0,
+							`${skipped.toLocaleString('en-US')} skipped targets; ${formatSpread(across(ours, 'lateness.n'))} firings (setTimeout loop ${formatSpread(across(reference, 'lateness.n'))})`,
+						),
+					);
+				}
 				const early = ours.reduce((sum, run) => sum + run.early, 0);
 				const earlyByDateNow = ours.reduce((sum, run) => sum + (run.earlyByDateNow ?? 0), 0);
 				verdicts.push(
@@ -404,6 +428,13 @@ function memory(sizes) {
 			key: `heap-${subject}`,
 			params: { mode: 'heap', subject, loops: m.loops, settleMs: Math.min(m.settleMs, 500) },
 		})),
+		// 100,000 sleeping per-guild loops (croner, at ~84 KB a job, cannot be run at this size).
+		...heapSubjects
+			.filter(([subject]) => subject !== 'croner')
+			.map(([subject]) => ({
+				key: `heap100k-${subject}`,
+				params: { mode: 'heap', subject, loops: m.bigLoops, settleMs: m.settleMs },
+			})),
 		...['taskPool', 'piscina'].map((subject) => ({
 			key: `rss-${subject}`,
 			params: { mode: 'rss', subject, settleMs: m.settleMs },
@@ -429,6 +460,13 @@ function memory(sizes) {
 				formatSpread(across(runs[`heap-${subject}`], 'bytesPerLoop')),
 				ratio(ratioAcross(ours, 'bytesPerLoop', runs[`heap-${subject}`], 'bytesPerLoop')),
 			]);
+			const bigRows = heapSubjects
+				.filter(([subject]) => subject !== 'croner')
+				.map(([subject, label]) => [
+					label,
+					formatSpread(spread(runs[`heap100k-${subject}`].map((run) => run.heapDeltaBytes / 2 ** 20))),
+					formatSpread(across(runs[`heap100k-${subject}`], 'bytesPerLoop')),
+				]);
 			const mib = (list) => spread(list.map((run) => run.rssDeltaBytes / 2 ** 20));
 			const rssRows = [
 				[
@@ -449,6 +487,20 @@ function memory(sizes) {
 				formatSpread(kib(runs[config], 'growthBytes')),
 				formatSpread(across(runs[config], 'bytesPerIteration')),
 			]);
+			const perLoop = across(ours, 'bytesPerLoop');
+			const bigTotal = spread(runs['heap100k-discord-tasks'].map((run) => run.heapDeltaBytes / 2 ** 20));
+			const heapVerdicts = [
+				verdict(
+					`heap per sleeping interval loop ≤ 1 KB (${m.loops.toLocaleString('en-US')} loops)`,
+					perLoop.median <= 1024,
+					`${formatSpread(perLoop)} B (setTimeout loop ${formatSpread(across(runs['heap-setTimeout'], 'bytesPerLoop'))} B, toad-scheduler ${formatSpread(across(runs['heap-toad'], 'bytesPerLoop'))} B)`,
+				),
+				verdict(
+					`heap of ${m.bigLoops.toLocaleString('en-US')} sleeping loops ≤ ${m.bigLoops >= 100_000 ? 100 : 100 * (m.bigLoops / 100_000)} MiB`,
+					bigTotal.median <= 100 * (m.bigLoops / 100_000),
+					`${formatSpread(bigTotal)} MiB`,
+				),
+			];
 			const verdicts = ['main', 'worker'].map((subject) => {
 				const growthBytes = across(runs[`growth-${subject}`], 'growthBytes');
 				return verdict(
@@ -457,12 +509,18 @@ function memory(sizes) {
 					`${formatSpread(kib(runs[`growth-${subject}`], 'growthBytes'))} KiB`,
 				);
 			});
+			verdicts.unshift(...heapVerdicts);
 			return {
 				tables: [
 					{
 						title: `Heap per idle loop (${m.loops.toLocaleString('en-US')} loops, heapUsed delta after gc / N)`,
 						columns: ['subject', 'bytes per loop', 'discord-tasks ÷ this'],
 						rows: heapRows,
+					},
+					{
+						title: `Heap of ${m.bigLoops.toLocaleString('en-US')} idle loops (heapUsed delta after gc)`,
+						columns: ['subject', 'MiB', 'bytes per loop'],
+						rows: bigRows,
 					},
 					{
 						title: 'RSS of an idle pool (delta after the workers are up)',
@@ -518,10 +576,141 @@ function throughput(sizes) {
 	};
 }
 
+function cpu(sizes) {
+	const subjects = [
+		['discord-tasks', 'discord-tasks loops (`seconds: 0.1`, empty synchronous body)'],
+		['setTimeout', 'hand-written setTimeout loop, drift-corrected, never early (anchor)'],
+		['toad', 'toad-scheduler SimpleIntervalJob (anchor)'],
+	];
+	const configs = sizes.cpu.loops.map((loops) => ({
+		key: `cpu-${loops}`,
+		params: { ...sizes.cpu, loops, subjects: subjects.map(([name]) => name) },
+	}));
+	return {
+		id: 'cpu',
+		title: '8. Main-thread CPU per firing of concurrent 100 ms loops, µs',
+		method:
+			"The subjects take turns in slices inside one process (A/B alternation): a slice starts N loops at random phases of one interval, lets them run, then reads the main thread's own CPU time (/proc/thread-self/schedstat: GC and compiler threads are not counted) and the firings over the measuring window. A cell is the median slice of a process, then spread across runs.",
+		file: 'cpu.mjs',
+		runs: sizes.heavyRuns,
+		configs,
+		analyze(runs) {
+			const tables = [];
+			const verdicts = [];
+			for (const { key, params: p } of configs) {
+				const list = runs[key];
+				tables.push({
+					title: `${p.loops.toLocaleString('en-US')} loops`,
+					columns: ['subject', 'CPU µs per firing', 'main thread busy', 'firings per slice', '÷ setTimeout'],
+					rows: subjects.map(([name, label]) => [
+						label,
+						formatSpread(across(list, `figures.${name}.usPerFiring`)),
+						formatSpread(spread(list.map((run) => run.figures[name].busyShare * 100)), ' %'),
+						formatSpread(across(list, `figures.${name}.firings`)),
+						ratio(ratioAcross(list, `figures.${name}.usPerFiring`, list, 'figures.setTimeout.usPerFiring')),
+					]),
+				});
+				const r = ratioAcross(list, 'figures.discord-tasks.usPerFiring', list, 'figures.setTimeout.usPerFiring');
+				verdicts.push(
+					verdict(
+						`main-thread CPU per firing ≤ 1.2× the setTimeout loop's at ${p.loops.toLocaleString('en-US')} loops`,
+						r.median <= 1.2,
+						`${formatSpread(across(list, 'figures.discord-tasks.usPerFiring'))} µs vs ${formatSpread(across(list, 'figures.setTimeout.usPerFiring'))} µs = ${ratio(r)}`,
+					),
+				);
+			}
+			return { tables, verdicts };
+		},
+	};
+}
+
+function scale(sizes) {
+	const { loops, intervalMs, durationMs } = sizes.scale;
+	const subjects = [
+		['discord-tasks', `discord-tasks loops (\`seconds: ${intervalMs / 1000}\`, empty body)`],
+		['setTimeout', 'hand-written setTimeout loop, drift-corrected, never early (anchor)'],
+	];
+	const key = (subject, phase) => `${subject}-${phase}`;
+	const configs = ['random', 'aligned'].flatMap((phase) =>
+		subjects.map(([subject]) => ({
+			key: key(subject, phase),
+			params: { subject, phase, loops, intervalMs, durationMs },
+		})),
+	);
+	const count = loops.toLocaleString('en-US');
+	return {
+		id: 'scale',
+		title: `9. ${count} loops of ${intervalMs / 1000} s: start-up, lateness, cancel`,
+		method: `One subject and phase per process. Random phase: each loop is started at a random point of its first interval (guilds arriving over time); aligned: all are started in one synchronous loop. Start-up = first start() call → every loop's first iteration has run (random: includes the interval the starts are spread over); start calls = time inside the start() calls; stall = the longest event-loop delay (monitorEventLoopDelay max − 1 ms) during start-up and during the rest of the run. Lateness as in benchmark 3, every firing but each loop's first, on a run of ${durationMs / 1000} s after start-up. Cancel = cancel() of every loop → every run's promise settled.`,
+		file: 'scale.mjs',
+		runs: sizes.heavyRuns,
+		configs,
+		analyze(runs) {
+			const tables = [];
+			const verdicts = [];
+			for (const phase of ['random', 'aligned']) {
+				tables.push({
+					title: `${count} loops, ${phase} phase`,
+					columns: [
+						'subject',
+						'start-up ms',
+						'start calls ms',
+						'stall at start-up ms',
+						'stall later ms',
+						'lateness p50',
+						'p99',
+						'max',
+						'early',
+						'firings',
+						'cancel all ms',
+					],
+					rows: subjects.map(([subject, label]) => {
+						const list = runs[key(subject, phase)];
+						return [
+							label,
+							formatSpread(across(list, 'startAllMs')),
+							formatSpread(across(list, 'startCallsMs')),
+							formatSpread(across(list, 'startStallMs')),
+							formatSpread(across(list, 'steadyStallMs')),
+							formatSpread(across(list, 'lateness.p50')),
+							formatSpread(across(list, 'lateness.p99')),
+							formatSpread(across(list, 'lateness.max')),
+							list.reduce((sum, run) => sum + run.early, 0).toLocaleString('en-US'),
+							formatSpread(across(list, 'lateness.n')),
+							formatSpread(across(list, 'cancelMs')),
+						];
+					}),
+				});
+			}
+			const aligned = runs[key('discord-tasks', 'aligned')];
+			const random = runs[key('discord-tasks', 'random')];
+			const startUp = across(aligned, 'startAllMs');
+			verdicts.push(
+				verdict(
+					`start ${count} loops in < 2 s (aligned: all start() calls at once → every first iteration run)`,
+					startUp.median < 2000,
+					`${formatSpread(startUp)} ms (start calls ${formatSpread(across(aligned, 'startCallsMs'))} ms, longest stall ${formatSpread(across(aligned, 'startStallMs'))} ms)`,
+				),
+			);
+			const p99 = across(random, 'lateness.p99');
+			verdicts.push(
+				verdict(
+					`p99 lateness ≤ 5 ms at ${count} loops, random phase`,
+					p99.median <= 5,
+					`${formatSpread(p99)} ms (setTimeout loop ${formatSpread(across(runs[key('setTimeout', 'random')], 'lateness.p99'))} ms; aligned ${formatSpread(across(aligned, 'lateness.p99'))} ms)`,
+				),
+			);
+			const early = [...aligned, ...random].reduce((sum, run) => sum + run.early, 0);
+			verdicts.push(verdict(`never early at ${count} loops`, early === 0, `${early} early on Date.now()`));
+			return { tables, verdicts };
+		},
+	};
+}
+
 /** The benchmarks of a mode (`full`, `quick`, `smoke`). */
 export function benchmarks(mode, environment) {
 	const sizes = SIZES[mode];
-	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput].map((make) =>
+	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, cpu, scale].map((make) =>
 		make(sizes, environment),
 	);
 }

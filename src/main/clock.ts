@@ -1,6 +1,8 @@
 /**
  * Where the Loop reads and waits for time. Every wait in the library goes through one `Clock`, so tests
- * drive schedules, retries and timeouts with fake timers, and a later scheduler can supply its own.
+ * drive schedules, retries and timeouts with fake timers, and a later scheduler can supply its own. Loops on
+ * {@link systemClock} wait in the process's shared timer core instead of calling `sleep()` once per wait (same
+ * global timers, so fake timers still apply); a clock of the user's is awaited through `sleep()`.
  */
 export interface Clock {
 	/** Wall-clock time in ms since the epoch (what targets and times of day are expressed in). */

@@ -1,11 +1,4 @@
-import {
-	assertKnownKeys,
-	describeValue,
-	ErrorCode,
-	InvalidOptionError,
-	LoopStateError,
-	TaskAbortedError,
-} from '../protocol/index.js';
+import { assertKnownKeys, describeValue, ErrorCode, InvalidOptionError, LoopStateError } from '../protocol/index.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type Clock, sleepUntil } from './clock.js';
 import type { Executor } from './executor.js';
@@ -17,6 +10,7 @@ import {
 	type LoopLogger,
 	type ResolvedLoopOptions,
 } from './loop-options.js';
+import { ignore, isActive, isIterating, LoopRun, Phase } from './loop-run.js';
 import { DEFAULT_EXCEPTION_TYPES, type ExceptionType, matchesExceptionType } from './retryable-errors.js';
 import {
 	firstTarget,
@@ -30,6 +24,7 @@ import {
 	skipMissed,
 } from './schedule.js';
 import type { TimeOfDay } from './time-of-day.js';
+import { type TimerCore, TimerEntry, timerCoreFor } from './timer-core.js';
 
 /** Where a loop is in its life; `loop.state` and the controller's status report it. */
 export const LoopState = {
@@ -69,21 +64,25 @@ export interface LoopEventMap {
 	loopStopped: [info: { readonly reason: LoopEndReason; readonly error?: unknown }];
 }
 
-/** What the run's internal waits reject with once it is cancelled (never seen outside this file). */
+/** What a start-up await rejects with once the run is cancelled (never seen outside this file). */
 const CANCELLED = Symbol('discord-tasks.cancelled');
-const REARM = Symbol('discord-tasks.rearm');
 
-interface Run<Args> {
-	readonly args: Args;
-	readonly controller: AbortController;
-	/** Settles when the run has ended (handled: never rejects unobserved). */
-	promise: Promise<void>;
-	cancelRequested: boolean;
-	ending: boolean;
-	done: boolean;
-	/** Rejecters of the awaits `#guard` is watching; `cancel()` calls them. */
-	readonly guards: Set<() => void>;
-}
+/** Whether `cancel()` was called while the run was starting or iterating, and the run has not wrapped up yet. */
+const isCancelling = (run: { readonly phase: Phase }): boolean => run.phase === Phase.Cancelling;
+
+/** What `loop.state` reports for each phase. */
+const STATE_OF_PHASE: Readonly<Record<Phase, LoopState>> = {
+	starting: LoopState.Starting,
+	waitBeforeBody: LoopState.Waiting,
+	running: LoopState.Running,
+	waitAfterBody: LoopState.Waiting,
+	retrying: LoopState.Retrying,
+	failing: LoopState.Running,
+	cancelling: LoopState.Ending,
+	ending: LoopState.Ending,
+	endingCancelled: LoopState.Ending,
+	done: LoopState.Idle,
+};
 
 interface PendingStart<Args> {
 	args: Args;
@@ -98,7 +97,27 @@ interface PendingStart<Args> {
  * Create one with {@link loop}.
  *
  * The run is a state machine over two seams: an {@link Executor} (where the body runs) and a {@link Clock}
- * (where time is read and waited for). It knows nothing else about either.
+ * (where time is read and waited for). On the system clock, a sleeping loop is one entry in the process's
+ * {@link TimerCore} (no timer, promise or async frame of its own), and a synchronous body is called straight from
+ * the core's timer; hooks, asynchronous bodies and a clock of the user's are awaited.
+ *
+ * Each run is in one phase; `state`, every public method and every wake-up read it, and only these transitions
+ * change it:
+ *
+ * | phase | `state` | entered | left for | `start()` | `cancel()` |
+ * | --- | --- | --- | --- | --- | --- |
+ * | starting | starting | `start()` | waitBeforeBody or running (first target), done (cancelled, failed beforeLoop) | throws | abandons the gate/beforeLoop/yield: done, no afterLoop |
+ * | waitBeforeBody | waiting | a time/cron loop sleeps to its target | running, ending (no target left) | throws | cancelling |
+ * | running | running | the body is called | waitAfterBody (interval), waitBeforeBody (time/cron), retrying, ending (count, stop), failing | throws | cancelling |
+ * | waitAfterBody | waiting | an interval loop sleeps after its body | running, ending (count) | throws | cancelling |
+ * | retrying | retrying | backoff after a retried failure | running (the retry) | throws | cancelling |
+ * | failing | running | an unretried error ended the iterations; the error hook runs | ending | throws | aborts `signal` only |
+ * | cancelling | ending | `cancel()` during the iterations | endingCancelled | queues | no-op |
+ * | ending | ending | completed, stopped or failed: `afterLoop` runs | done | queues | aborts `signal` only |
+ * | endingCancelled | ending | `afterLoop` of a cancelled run (`isBeingCancelled()`) | done | queues | no-op |
+ * | done | idle | `loopStopped` is emitted; a queued start launches | — | launches | no-op |
+ *
+ * `stop()` only marks the run (read after the next body); `changeInterval()` re-arms the sleep of a waiting phase.
  *
  * @typeParam Args - The arguments `start()` takes and every iteration receives.
  *
@@ -126,29 +145,32 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	readonly #retryOn: ((error: unknown) => boolean) | undefined;
 	#count: number | null;
 	#schedule: Schedule;
-	#exceptionTypes: ExceptionType[] = [...DEFAULT_EXCEPTION_TYPES];
+	/** Shared with the defaults until changed: every change assigns a new array (a loop holds no copy of its own). */
+	#exceptionTypes: readonly ExceptionType[] = DEFAULT_EXCEPTION_TYPES;
 	#beforeLoop: LoopHook | undefined;
 	#afterLoop: LoopHook | undefined;
 	#onError: LoopErrorHook<Loop<Args>> | undefined;
 	#listeners: Map<keyof LoopEventMap, Set<(...args: never[]) => void>> | undefined;
 	readonly #gate: ((signal: AbortSignal) => Promise<unknown>) | undefined;
 
-	#run: Run<Args> | undefined;
+	#run: LoopRun<Args> | undefined;
 	#pending: PendingStart<Args> | undefined;
-	#state: LoopState = LoopState.Idle;
 	#currentLoop = 0;
 	#failed = false;
-	#beingCancelled = false;
-	#stopRequested = false;
-	/** Target of the current/previous iteration; survives runs (I9). */
-	#last: number | null = null;
-	/** The following target, without jitter. */
-	#next: number | null = null;
+	/**
+	 * Target of the current/previous iteration; survives runs (I9). NaN, not null, for none: a number field stays a
+	 * number field, so storing a target per firing allocates nothing.
+	 */
+	#last = Number.NaN;
+	/** The following target, without jitter; NaN when there is none (a cron pattern that never fires again). */
+	#next = Number.NaN;
 	#jitter = 0;
 	#lastAttemptFailed = false;
-	#sleep: { readonly controller: AbortController; readonly rearmable: boolean } | undefined;
-	/** The controller `#sleepUntilNext` reuses until a re-arm or a cancel aborts it. */
-	#sleepController: AbortController | undefined;
+	/**
+	 * What the loop sleeps on: its entry in the timer core (the system clock; kept for every later sleep), or the
+	 * controller of the pending sleep on a user's clock.
+	 */
+	#wait: TimerEntry<Loop<Args>> | AbortController | undefined;
 
 	/** @internal Use {@link loop}. */
 	constructor(options: {
@@ -230,13 +252,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		assertKnownKeys(options, SCHEDULE_OPTION_KEYS, 'changeInterval()');
 		this.#schedule = resolveSchedule(options);
 		const run = this.#run;
-		if (run && !run.done && this.#last !== null) {
+		if (run && run.phase !== Phase.Done && !Number.isNaN(this.#last)) {
 			this.#setNext(
 				this.#schedule.kind === 'interval'
 					? this.#last + this.#schedule.intervalMs
 					: nextTarget(this.#schedule, this.#last, this.#clock.now()),
 			);
-			if (this.#sleep?.rearmable) this.#sleep.controller.abort(REARM);
+			// The backoff delay is not re-armed (I6): only a sleep towards a target is.
+			if (run.phase === Phase.WaitBeforeBody || run.phase === Phase.WaitAfterBody) this.#sleepUntilNext(run, run.phase);
 		}
 		return this;
 	}
@@ -278,7 +301,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 				);
 			}
 		});
-		this.#exceptionTypes.push(...types);
+		this.#exceptionTypes = [...this.#exceptionTypes, ...types];
 		return this;
 	}
 	/**
@@ -304,15 +327,15 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 
 	/** Where the loop is in its life. */
 	get state(): LoopState {
-		return this.#state;
+		return this.#run ? STATE_OF_PHASE[this.#run.phase] : LoopState.Idle;
 	}
 	/** Whether a run is in progress or about to begin (P1): true during hooks, sleeps, body, backoff and cleanup. */
 	isRunning(): boolean {
-		return (this.#run !== undefined && !this.#run.done) || this.#pending !== undefined;
+		return (this.#run !== undefined && this.#run.phase !== Phase.Done) || this.#pending !== undefined;
 	}
 	/** True only while a cancelled run is cleaning up, i.e. inside its `afterLoop` (P2). */
 	isBeingCancelled(): boolean {
-		return this.#beingCancelled;
+		return this.#run?.phase === Phase.EndingCancelled;
 	}
 	/** Whether the most recent run ended with an error; reset only by `start()` (P3). */
 	failed(): boolean {
@@ -325,12 +348,12 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	/** When the next iteration is due, or `null` when not running or a stop was requested (P6). */
 	get nextIteration(): Date | null {
 		const run = this.#run;
-		if (!run || run.done || this.#stopRequested || this.#next === null) return null;
+		if (!run || run.phase === Phase.Done || run.stopRequested || Number.isNaN(this.#next)) return null;
 		return new Date(this.#next + this.#jitter);
 	}
 	/** Aborts when the current run is cancelled: pass it to `fetch` and friends inside a main-thread body. */
 	get signal(): AbortSignal | undefined {
-		return this.#run?.controller.signal;
+		return this.#run?.signal;
 	}
 
 	// ---- control ------------------------------------------------------------------------------------------
@@ -347,14 +370,14 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	start(...args: Args): Promise<void> {
 		const run = this.#run;
-		if (this.#pending || (run && !run.done && !(run.cancelRequested || run.ending))) {
+		if (this.#pending || (run && isActive(run.phase))) {
 			throw new LoopStateError(
 				`Loop '${this.name}' is already running: stop() or cancel() it first, or use restart()`,
 				{ code: ErrorCode.LoopAlreadyRunning },
 			);
 		}
 		this.#executor.checkArgs?.(args);
-		if (run && !run.done) {
+		if (run && run.phase !== Phase.Done) {
 			return this.#queue(args);
 		}
 		return this.#launch(args);
@@ -366,7 +389,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	stop(): void {
 		const run = this.#run;
-		if (run && !run.done && !run.ending) this.#stopRequested = true;
+		if (run && isActive(run.phase)) run.stopRequested = true;
 	}
 
 	/**
@@ -376,14 +399,19 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	cancel(): void {
 		const run = this.#run;
-		if (!run || run.done || run.cancelRequested) return;
-		run.cancelRequested = true;
-		// An Error as the reason, so `fetch(url, { signal: loop.signal })` and friends reject with something readable.
-		run.controller.abort(new TaskAbortedError(`Loop '${this.name}' was cancelled`));
-		// After the signal's own listeners (an executor's, a body's fetch), as a listener added by #guard would run.
-		for (const reject of run.guards) reject();
-		run.guards.clear();
-		this.#sleep?.controller.abort(CANCELLED);
+		if (!run || run.phase === Phase.Done || run.cancelled) return;
+		run.cancel();
+		// What follows runs after the signal's own listeners (an executor's, a body's fetch).
+		if (isIterating(run.phase)) {
+			this.#end(run, 'cancelled');
+			return;
+		}
+		if (run.phase !== Phase.Starting) return; // failing or ending: the cleanup under way is not interrupted
+		run.phase = Phase.Cancelling;
+		if (run.abandon) run.abandon();
+		// The A4 yield before the first body: the run ends without an iteration and without afterLoop (A5).
+		else if (this.#disarm()) queueMicrotask(() => this.#finish(run, 'cancelled'));
+		// Otherwise the start-up has not reached an await yet and sees the phase when it does.
 	}
 
 	/**
@@ -395,7 +423,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	 */
 	restart(...args: Args): Promise<void> {
 		const run = this.#run;
-		if (!run || run.done) return Promise.resolve();
+		if (!run || run.phase === Phase.Done) return Promise.resolve();
 		this.#executor.checkArgs?.(args);
 		let promise: Promise<void>;
 		if (this.#pending) {
@@ -447,67 +475,328 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		return (this.#listeners?.get(event)?.size ?? 0) > 0;
 	}
 
-	#emit<E extends keyof LoopEventMap>(event: E, ...args: LoopEventMap[E]): void {
+	/** Calls the listeners of `event` with `info` (every event has one argument or none; no rest array per call). */
+	#emit<E extends keyof LoopEventMap>(event: E, info?: LoopEventMap[E][0]): void {
 		const set = this.#listeners?.get(event);
 		if (!set) return;
 		for (const listener of set) {
 			try {
-				(listener as (...a: LoopEventMap[E]) => void)(...args);
+				if (info === undefined) (listener as () => void)();
+				else (listener as (argument: LoopEventMap[E][0]) => void)(info);
 			} catch (error) {
 				this.#logger.error(`A '${event}' listener of loop '${this.name}' threw`, error);
 			}
 		}
 	}
 
-	// ---- the run ------------------------------------------------------------------------------------------
+	// ---- the run: start-up and wrap-up (awaited) -----------------------------------------------------------
 
 	#launch(args: Args): Promise<void> {
 		// Before anything is assigned: an executor that cannot start leaves the loop idle, not stuck "running".
 		this.#executor.acquire?.();
 		this.#failed = false;
-		// A run that ended before its first iteration (cancelled or failed in beforeLoop) skipped the cleanup that
-		// resets these; a new run never inherits a stale stop request.
-		this.#stopRequested = false;
 		this.#currentLoop = 0;
-		const run: Run<Args> = {
-			args,
-			controller: new AbortController(),
-			promise: Promise.resolve(),
-			cancelRequested: false,
-			ending: false,
-			done: false,
-			guards: new Set(),
-		};
+		const run = new LoopRun(args, this.name);
 		this.#run = run;
-		run.promise = handled(this.#execute(run));
+		// Only a throwing release() or a queued run's acquire() can get here: the run's promise reports it.
+		this.#startUp(run).catch((error: unknown) => run.fail(error));
 		return run.promise;
 	}
 
 	/**
 	 * Awaits `value` unless the run is cancelled first: the emulation of asyncio delivering a cancellation at the
-	 * next await (N3). A value that has already settled wins over a cancel requested in the same turn, as a
-	 * coroutine that does not suspend again finishes before the cancellation lands. The rejecter leaves
-	 * `run.guards` when the value settles (a `Promise.race` against one long-lived promise would pile up reactions
-	 * forever).
+	 * next await (N3), for the awaits of the start-up. A value that has already settled wins over a cancel
+	 * requested in the same turn, as a coroutine that does not suspend again finishes before the cancellation lands.
 	 */
-	#guard<T>(run: Run<Args>, value: T | PromiseLike<T>): Promise<T> {
-		// A set on the run rather than an 'abort' listener per await: adding and removing EventTarget listeners
-		// twice per iteration was a measurable share of a loop's main-thread cost (bench/accuracy.mjs).
+	#guard<T>(run: LoopRun<Args>, value: T | PromiseLike<T>): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
-			const onAbort = () => reject(CANCELLED);
+			const abandon = () => reject(CANCELLED);
+			const settled = () => {
+				if (run.abandon === abandon) run.abandon = undefined;
+			};
 			Promise.resolve(value).then(
 				(result) => {
-					run.guards.delete(onAbort);
+					settled();
 					resolve(result);
 				},
 				(error: unknown) => {
-					run.guards.delete(onAbort);
+					settled();
 					reject(error);
 				},
 			);
-			if (run.controller.signal.aborted) queueMicrotask(onAbort);
-			else run.guards.add(onAbort);
+			if (run.phase === Phase.Cancelling) queueMicrotask(abandon);
+			else run.abandon = abandon;
 		});
+	}
+
+	/** A1–A5: the gate, `beforeLoop`, the first target; then hands the run to the iterations. */
+	async #startUp(run: LoopRun<Args>): Promise<void> {
+		// A1: nothing of the run happens inside start().
+		await null;
+		if (run.phase !== Phase.Starting) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
+		this.#emit('loopStarted');
+		let explicit: boolean;
+		try {
+			if (this.#gate) await this.#guard(run, this.#gate(run.signal));
+			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
+			this.#lastAttemptFailed = false;
+			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
+			explicit = isExplicit(this.#schedule);
+			this.#setNext(explicit ? firstTarget(this.#schedule, this.#clock.now()) : this.#clock.now());
+		} catch (error) {
+			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
+			// Deviation from A3: a failing beforeLoop is reported to the error hook instead of vanishing.
+			this.#failed = true;
+			return this.#finish(run, 'failed', await this.#reportError(error));
+		}
+		// (A function call: the compiler would keep the phase narrowed to the one checked before the awaits.)
+		if (isCancelling(run)) {
+			// cancel() inside a beforeLoop that did not suspend: a time/cron loop cleans up as after a cancelled
+			// sleep (A5); an interval loop ends before its first body, as its A4 yield would have been abandoned.
+			if (explicit) return this.#end(run, 'cancelled');
+			return this.#finish(run, 'cancelled');
+		}
+		if (explicit) {
+			this.#proceed(run);
+			return;
+		}
+		// An interval loop's first body runs at once, after one zero-length yield that lets a cancel() issued in
+		// beforeLoop prevent it (A5). An await, not a timer: the first iteration is due now, and under fake timers
+		// (vitest's, node:test's mock timers) a zero-length timer would hold it until the test advanced time.
+		await null;
+		if (isCancelling(run)) return this.#finish(run, 'cancelled');
+		// The first target is now, when the first body runs, not when the yield began.
+		this.#next = this.#clock.now();
+		this.#proceed(run);
+	}
+
+	/** Ends the iterations (after `cancel()`, `stop()`, `count`, the last cron fire or an unretried error). */
+	#end(run: LoopRun<Args>, reason: LoopEndReason, error?: unknown): void {
+		this.#disarm();
+		run.phase = reason === 'cancelled' ? Phase.Cancelling : reason === 'failed' ? Phase.Failing : Phase.Ending;
+		this.#wrapUp(run, reason, error).catch((failure: unknown) => run.fail(failure));
+	}
+
+	/** The error hook (of a failure), `afterLoop` and the A14 cleanup. */
+	async #wrapUp(run: LoopRun<Args>, reason: LoopEndReason, error: unknown): Promise<void> {
+		// Never on the stack of cancel(), of a body or of the timer core: the hooks run as their own step.
+		await null;
+		let failure: unknown;
+		if (reason === 'failed') {
+			this.#failed = true; // P3: set before the error hook runs
+			failure = await this.#reportError(error);
+		}
+		run.phase = reason === 'cancelled' ? Phase.EndingCancelled : Phase.Ending;
+		// A14 cleanup. Deviation from A15: it runs even when afterLoop throws or is cancelled.
+		try {
+			if (this.#afterLoop) await this.#afterLoop();
+		} catch (hookError) {
+			this.#failed = true;
+			reason = 'failed';
+			failure = await this.#reportError(hookError);
+		}
+		this.#disarm();
+		this.#currentLoop = 0;
+		this.#finish(run, reason, failure);
+	}
+
+	#finish(run: LoopRun<Args>, reason: LoopEndReason, error?: unknown): void {
+		run.phase = Phase.Done;
+		this.#emit('loopStopped', reason === 'failed' ? { reason, error } : { reason });
+		const release = this.#executor.release?.();
+		if (release !== undefined)
+			void release.catch((e: unknown) => this.#logger.error(`Releasing loop '${this.name}' failed`, e));
+		const pending = this.#pending;
+		if (pending) {
+			this.#pending = undefined;
+			pending.resolve(this.#launch(pending.args));
+		}
+		if (reason === 'failed') run.fail(error);
+		else run.resolve();
+	}
+
+	// ---- the run: iterations (called from the timer, no promise unless the body returns one) ----------------
+
+	/** A6, then the first iteration (or the sleep before it). */
+	#proceed(run: LoopRun<Args>): void {
+		if (run.stopRequested) {
+			// A6
+			this.#end(run, 'stopped');
+			return;
+		}
+		this.#nextStep(run);
+	}
+
+	/** The top of an iteration: a time/cron loop sleeps to its target first; an interval loop (or a retry) runs. */
+	#nextStep(run: LoopRun<Args>): void {
+		const explicit = isExplicit(this.#schedule);
+		if (explicit && Number.isNaN(this.#next)) {
+			// a cron pattern with no future fire
+			this.#end(run, 'completed');
+			return;
+		}
+		// E4 deviation: a retry runs right after its backoff delay, not at the following slot (no double run).
+		if (explicit && !this.#lastAttemptFailed) {
+			this.#sleepUntilNext(run, Phase.WaitBeforeBody);
+			return;
+		}
+		this.#runBody(run);
+	}
+
+	/** What a wake-up does, by phase. Errors end the run as a failure would (the iterations cannot throw). */
+	#woken(run: LoopRun<Args>): void {
+		try {
+			switch (run.phase) {
+				case Phase.Starting:
+					// The zero-length yield is over: an interval loop's first target is now, when its first body runs (as
+					// in discord.py, which has no such yield), not when the yield began: 10,000 loops starting together
+					// would otherwise start their grids late and skip their second target.
+					if (!isExplicit(this.#schedule)) this.#next = this.#clock.now();
+					this.#proceed(run);
+					return;
+				case Phase.WaitBeforeBody:
+					// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
+					if (Number.isNaN(this.#next)) {
+						this.#end(run, 'completed');
+						return;
+					}
+					this.#runBody(run);
+					return;
+				case Phase.WaitAfterBody:
+					this.#afterIteration(run);
+					return;
+				case Phase.Retrying:
+					this.#runBody(run);
+					return;
+			}
+		} catch (error) {
+			this.#fail(run, error);
+		}
+	}
+
+	#fail(run: LoopRun<Args>, error: unknown): void {
+		// After a cancel the run has ended already: nothing that happens later is reported.
+		if (isIterating(run.phase)) this.#end(run, 'failed', error);
+	}
+
+	#runBody(run: LoopRun<Args>): void {
+		const now = this.#clock.now();
+		if (!this.#lastAttemptFailed) {
+			this.#last = Number.isNaN(this.#next) ? now : this.#next;
+			this.#setNext(this.#following(this.#last, now));
+		} else if (isExplicit(this.#schedule) || this.#missed === MissedIterations.Skip) {
+			// A retry stands for the target whose attempt failed, so the loop goes on with the first target after
+			// it: E4 deviation (a time/cron loop runs the following slot once, not twice, even when the backoff
+			// reached or passed it) and E3 with `skip` (no catch-up burst). `catchUp` keeps `next`, as discord.py.
+			const following = isExplicit(this.#schedule)
+				? nextTarget(this.#schedule, now, now)
+				: this.#following(Number.isNaN(this.#last) ? now : this.#last, now);
+			if (following !== (Number.isNaN(this.#next) ? null : this.#next)) this.#setNext(following);
+		}
+		const iteration = this.#currentLoop;
+		const retry = this.#lastAttemptFailed;
+		run.phase = Phase.Running;
+		const startedAt = this.#clock.now();
+		const target = Number.isNaN(this.#last) ? startedAt : this.#last;
+		if (this.#hears('iterationStarted')) this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+		// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
+		if (run.phase !== Phase.Running) return;
+		run.iteration = iteration;
+		run.target = target;
+		run.retry = retry;
+		let result: unknown;
+		try {
+			result = this.#executor.execute(run);
+		} catch (error) {
+			this.#bodyFailed(run, iteration, startedAt, error);
+			return;
+		}
+		// A synchronous body has finished already: no promise, and no cancellation can land (N3).
+		if (!isThenable(result)) {
+			this.#bodyDone(run, iteration, startedAt, result);
+			return;
+		}
+		this.#awaitBody(run, iteration, startedAt, result);
+	}
+
+	/**
+	 * The asynchronous body's continuation. A method of its own: closures inside `#runBody` would make every firing
+	 * allocate their shared context, even the synchronous ones that never create them.
+	 */
+	#awaitBody(run: LoopRun<Args>, iteration: number, startedAt: number, result: PromiseLike<unknown>): void {
+		Promise.resolve(result).then(
+			(value) => {
+				// A cancel() while the body was pending ended the run: its result no longer matters (N3).
+				if (run.phase !== Phase.Running) return;
+				try {
+					this.#bodyDone(run, iteration, startedAt, value);
+				} catch (error) {
+					this.#fail(run, error);
+				}
+			},
+			(error: unknown) => {
+				try {
+					this.#bodyFailed(run, iteration, startedAt, error);
+				} catch (hookError) {
+					this.#fail(run, hookError);
+				}
+			},
+		);
+	}
+
+	#bodyDone(run: LoopRun<Args>, iteration: number, startedAt: number, result: unknown): void {
+		if (this.#hears('iterationCompleted')) {
+			this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
+		}
+		// cancel() inside a synchronous body (or a listener) has ended the run.
+		if (run.phase !== Phase.Running) return;
+		this.#lastAttemptFailed = false;
+		if (run.stopRequested) {
+			// A17: no sleep, no increment
+			this.#end(run, 'stopped');
+			return;
+		}
+		if (isExplicit(this.#schedule)) {
+			this.#afterIteration(run);
+			return;
+		}
+		this.#sleepUntilNext(run, Phase.WaitAfterBody);
+	}
+
+	#bodyFailed(run: LoopRun<Args>, iteration: number, startedAt: number, error: unknown): void {
+		if (run.phase !== Phase.Running) return; // cancelled meanwhile: the failure of an abandoned body is not seen
+		const willRetry = this.reconnect && this.#isRetryable(error);
+		this.#emit('iterationFailed', { iteration, durationMs: this.#clock.now() - startedAt, error, willRetry });
+		if (!willRetry) {
+			this.#fail(run, error);
+			return;
+		}
+		// A7.5: retry after a backoff delay, without counting the attempt and without checking stop().
+		this.#lastAttemptFailed = true;
+		run.backoff ??= new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() }); // A2
+		const delayMs = run.backoff.delay();
+		this.#logger.warn(`Handling exception in loop '${this.name}'. Retrying in ${(delayMs / 1000).toFixed(2)}s`, error);
+		this.#emit('reconnecting', { iteration, error, delayMs });
+		if (run.phase !== Phase.Running) return;
+		run.phase = Phase.Retrying;
+		this.#sleepFor(delayMs);
+	}
+
+	/** After a body and (interval) its sleep: count it, then the next iteration unless the run is complete. */
+	#afterIteration(run: LoopRun<Args>): void {
+		this.#currentLoop += 1;
+		// A11. `>=` rather than discord.py's `==`: lowering `count` below the current iteration mid-run ends the
+		// run instead of making it endless.
+		if (this.#count !== null && this.#currentLoop >= this.#count) {
+			this.#end(run, 'completed');
+			return;
+		}
+		if (Number.isNaN(this.#next)) {
+			// a cron pattern with no future fire
+			this.#end(run, 'completed');
+			return;
+		}
+		this.#nextStep(run);
 	}
 
 	/**
@@ -520,47 +809,88 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 	}
 
 	#setNext(target: number | null): void {
-		this.#next = target;
+		this.#next = target ?? Number.NaN;
 		this.#jitter = target !== null && this.#jitterMs > 0 ? this.#random() * this.#jitterMs : 0;
 	}
 
-	/** Sleeps until `#next` (+ jitter). Re-armed by `changeInterval`; a cancel rejects it with CANCELLED. */
-	async #sleepUntilNext(run: Run<Args>): Promise<void> {
-		this.#state = LoopState.Waiting;
-		for (;;) {
-			// One controller serves every sleep until a re-arm or a cancel aborts it: a new AbortController per sleep
-			// (with the listener the clock adds to it) cost about a third of an idle-bodied loop's main-thread time
-			// per iteration, in allocation and GC (bench/accuracy.mjs). The system clock keeps a single listener per
-			// signal (see Clock#sleep), so nothing accumulates on the reused signal.
-			let controller = this.#sleepController;
-			if (!controller || controller.signal.aborted) {
-				controller = new AbortController();
-				this.#sleepController = controller;
-			}
-			if (run.controller.signal.aborted) controller.abort(CANCELLED);
-			this.#sleep = { controller, rearmable: true };
-			try {
-				if (this.#next !== null) await sleepUntil(this.#clock, this.#next + this.#jitter, controller.signal);
-				return;
-			} catch (error) {
-				if (controller.signal.reason === REARM && !run.controller.signal.aborted) continue;
-				throw error === REARM ? CANCELLED : error;
-			} finally {
-				this.#sleep = undefined;
-			}
+	// ---- the run: sleeping ---------------------------------------------------------------------------------
+
+	/**
+	 * Sleeps in `phase` until `#next` (+ jitter), never before it; `changeInterval()` calls it again to re-arm.
+	 * Without a next target there is nothing to wait for: the phase's wake-up runs at once.
+	 */
+	#sleepUntilNext(run: LoopRun<Args>, phase: Phase): void {
+		run.phase = phase;
+		if (Number.isNaN(this.#next)) {
+			this.#disarm();
+			this.#woken(run);
+			return;
 		}
+		const target = this.#next + this.#jitter;
+		const core = timerCoreFor(this.#clock);
+		if (core) core.schedule(this.#timerEntry(), target);
+		else this.#sleepOnClock(sleepUntil(this.#clock, target, this.#newClockWait()));
 	}
 
-	/** A plain, cancellable sleep that `changeInterval` does not touch (the backoff delay, I6; the A4 yield). */
-	async #plainSleep(run: Run<Args>, ms: number): Promise<void> {
+	/** A plain sleep of `ms` that `changeInterval()` does not touch: the backoff delay (I6), the A4 yield. */
+	#sleepFor(ms: number): void {
+		const core = timerCoreFor(this.#clock);
+		if (core) core.schedule(this.#timerEntry(), this.#clock.now() + ms);
+		else this.#sleepOnClock(this.#clock.sleep(Math.max(0, ms), this.#newClockWait()));
+	}
+
+	/** On the system clock, `#wait` holds the loop's entry in the timer core, made once and reused for every sleep. */
+	#timerEntry(): TimerEntry<Loop<Args>> {
+		this.#wait ??= new TimerEntry<Loop<Args>>(Loop.#wakeUp, this);
+		return this.#wait as TimerEntry<Loop<Args>>;
+	}
+
+	/** What the timer core calls: one function for every loop, so a loop's entry holds no closure of its own. */
+	static #wakeUp<A extends readonly unknown[]>(loop: Loop<A>): void {
+		const run = loop.#run;
+		if (run) loop.#woken(run);
+	}
+
+	/** On a user's clock, `#wait` holds the controller of the pending sleep, aborted to disarm it. */
+	#newClockWait(): AbortSignal {
+		this.#disarm();
 		const controller = new AbortController();
-		if (run.controller.signal.aborted) controller.abort(CANCELLED);
-		this.#sleep = { controller, rearmable: false };
-		try {
-			await this.#clock.sleep(ms, controller.signal);
-		} finally {
-			this.#sleep = undefined;
+		this.#wait = controller;
+		return controller.signal;
+	}
+
+	/** A sleep on a user's clock: a promise per sleep (the slower path the Clock seam allows). */
+	#sleepOnClock(sleeping: Promise<void>): void {
+		const wait = this.#wait;
+		sleeping.then(
+			() => {
+				if (this.#wait !== wait) return; // disarmed or re-armed meanwhile
+				this.#wait = undefined;
+				const run = this.#run;
+				if (run) this.#woken(run);
+			},
+			(error: unknown) => {
+				if (this.#wait !== wait) return;
+				this.#wait = undefined;
+				const run = this.#run;
+				if (run) this.#fail(run, error);
+			},
+		);
+	}
+
+	/** Drops the pending sleep, if any; returns whether there was one. */
+	#disarm(): boolean {
+		const wait = this.#wait;
+		if (wait instanceof TimerEntry) {
+			const core = timerCoreFor(this.#clock) as TimerCore;
+			if (!core.has(wait)) return false;
+			core.cancel(wait);
+			return true;
 		}
+		if (!wait) return false;
+		this.#wait = undefined;
+		wait.abort(CANCELLED);
+		return true;
 	}
 
 	#isRetryable(error: unknown): boolean {
@@ -587,157 +917,6 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			return hookError;
 		}
 	}
-
-	async #execute(run: Run<Args>): Promise<void> {
-		// A1: nothing of the run happens inside start().
-		await null;
-		if (run.controller.signal.aborted) return this.#finish(run, 'cancelled'); // A18: cancelled before its first step
-		this.#state = LoopState.Starting;
-		this.#emit('loopStarted');
-		let backoff: ExponentialBackoff;
-		try {
-			// Inside the try: a user clock that returns a bad time throws here, and the run must still end (A2).
-			backoff = new ExponentialBackoff({ random: this.#random, now: () => this.#clock.now() });
-			if (this.#gate) await this.#guard(run, this.#gate(run.controller.signal));
-			if (this.#beforeLoop) await this.#guard(run, this.#beforeLoop());
-			this.#lastAttemptFailed = false;
-			// A4: the mode is read after beforeLoop, so a changeInterval() there decides it.
-			if (isExplicit(this.#schedule)) {
-				this.#setNext(firstTarget(this.#schedule, this.#clock.now()));
-			} else {
-				this.#setNext(this.#clock.now());
-				// The zero-length yield that lets cancel() in beforeLoop prevent the first body (A5). An await and a check,
-				// not a timer: the first iteration of an interval loop is due now, and under fake timers (vitest's,
-				// node:test's mock timers) a zero-length timer or setImmediate would hold it until the test advanced time.
-				await null;
-				if (run.controller.signal.aborted) throw CANCELLED;
-			}
-		} catch (error) {
-			if (error === CANCELLED) return this.#finish(run, 'cancelled'); // A3/A5: no afterLoop
-			// Deviation from A3: a failing beforeLoop is reported to the error hook instead of vanishing.
-			this.#failed = true;
-			return this.#finish(run, 'failed', await this.#reportError(error));
-		}
-
-		let reason: LoopEndReason = 'stopped';
-		let failure: unknown;
-		try {
-			reason = await this.#iterate(run, backoff);
-		} catch (error) {
-			if (error === CANCELLED) {
-				reason = 'cancelled';
-				this.#beingCancelled = true;
-			} else {
-				reason = 'failed';
-				this.#failed = true; // P3: set before the error hook runs
-				failure = await this.#reportError(error);
-			}
-		}
-		// A14 cleanup. Deviation from A15: it runs even when afterLoop throws or is cancelled.
-		run.ending = true;
-		this.#state = LoopState.Ending;
-		try {
-			if (this.#afterLoop) await this.#afterLoop();
-		} catch (error) {
-			this.#failed = true;
-			reason = 'failed';
-			failure = await this.#reportError(error);
-		}
-		this.#sleep?.controller.abort(CANCELLED);
-		this.#beingCancelled = false;
-		this.#currentLoop = 0;
-		this.#stopRequested = false;
-		return this.#finish(run, reason, failure);
-	}
-
-	/** The protected region (A6, A7): iterations until count, stop, cancel or an unretried error. */
-	async #iterate(run: Run<Args>, backoff: ExponentialBackoff): Promise<LoopEndReason> {
-		if (this.#stopRequested) return 'stopped'; // A6
-		for (;;) {
-			const explicit = isExplicit(this.#schedule);
-			if (explicit && this.#next === null) return 'completed'; // a cron pattern with no future fire
-			// E4 deviation: a retry runs right after its backoff delay, not at the following slot (no double run).
-			if (explicit && !this.#lastAttemptFailed) {
-				await this.#sleepUntilNext(run);
-				// changeInterval() during the sleep may have switched to a cron pattern that never fires again.
-				if (this.#next === null) return 'completed';
-			}
-			const now = this.#clock.now();
-			if (!this.#lastAttemptFailed) {
-				this.#last = this.#next ?? now;
-				this.#setNext(this.#following(this.#last, now));
-			} else if (explicit || this.#missed === MissedIterations.Skip) {
-				// A retry stands for the target whose attempt failed, so the loop goes on with the first target after
-				// it: E4 deviation (a time/cron loop runs the following slot once, not twice, even when the backoff
-				// reached or passed it) and E3 with `skip` (no catch-up burst). `catchUp` keeps `next`, as discord.py.
-				const following = explicit ? nextTarget(this.#schedule, now, now) : this.#following(this.#last ?? now, now);
-				if (following !== this.#next) this.#setNext(following);
-			}
-			const iteration = this.#currentLoop;
-			const retry = this.#lastAttemptFailed;
-			this.#state = LoopState.Running;
-			const startedAt = this.#clock.now();
-			const target = this.#last ?? startedAt;
-			if (this.#hears('iterationStarted'))
-				this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
-			// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
-			if (run.controller.signal.aborted) throw CANCELLED;
-			try {
-				const pending = this.#executor.execute({
-					args: run.args,
-					iteration,
-					loopName: this.name,
-					signal: run.controller.signal,
-					target,
-					retry,
-				});
-				// A synchronous body has finished already: nothing to await, so no cancellation can land (N3).
-				const result = isThenable(pending) ? await this.#guard(run, pending) : pending;
-				if (this.#hears('iterationCompleted')) {
-					this.#emit('iterationCompleted', { iteration, durationMs: this.#clock.now() - startedAt, result });
-				}
-			} catch (error) {
-				if (error === CANCELLED || run.controller.signal.aborted) throw CANCELLED;
-				const willRetry = this.reconnect && this.#isRetryable(error);
-				this.#emit('iterationFailed', { iteration, durationMs: this.#clock.now() - startedAt, error, willRetry });
-				if (!willRetry) throw error;
-				// A7.5: retry after a backoff delay, without counting the attempt and without checking stop().
-				this.#lastAttemptFailed = true;
-				const delayMs = backoff.delay();
-				this.#logger.warn(
-					`Handling exception in loop '${this.name}'. Retrying in ${(delayMs / 1000).toFixed(2)}s`,
-					error,
-				);
-				this.#emit('reconnecting', { iteration, error, delayMs });
-				this.#state = LoopState.Retrying;
-				await this.#plainSleep(run, delayMs);
-				continue;
-			}
-			this.#lastAttemptFailed = false;
-			if (this.#stopRequested) return 'stopped'; // A17: no sleep, no increment
-			if (!isExplicit(this.#schedule)) await this.#sleepUntilNext(run);
-			this.#currentLoop += 1;
-			// A11. `>=` rather than discord.py's `==`: lowering `count` below the current iteration mid-run ends the
-			// run instead of making it endless.
-			if (this.#count !== null && this.#currentLoop >= this.#count) return 'completed';
-			if (this.#next === null) return 'completed'; // a cron pattern with no future fire
-		}
-	}
-
-	#finish(run: Run<Args>, reason: LoopEndReason, error?: unknown): void {
-		run.done = true;
-		this.#state = LoopState.Idle;
-		this.#emit('loopStopped', reason === 'failed' ? { reason, error } : { reason });
-		const release = this.#executor.release?.();
-		if (release !== undefined)
-			void release.catch((e: unknown) => this.#logger.error(`Releasing loop '${this.name}' failed`, e));
-		const pending = this.#pending;
-		if (pending) {
-			this.#pending = undefined;
-			pending.resolve(this.#launch(pending.args));
-		}
-		if (reason === 'failed') throw error;
-	}
 }
 
 /** What `addExceptionType()` got instead of an Error class. */
@@ -757,6 +936,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** Marks a promise as handled (the caller may still await it) and returns it. */
 function handled<T>(promise: Promise<T>): Promise<T> {
-	promise.catch(() => {});
+	promise.catch(ignore);
 	return promise;
 }
