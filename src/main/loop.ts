@@ -48,7 +48,15 @@ export type LoopEndReason = 'completed' | 'stopped' | 'cancelled' | 'failed';
 /** Events a loop emits (tuple-typed, discord.js style). Listeners run synchronously; a throwing listener is logged. */
 export interface LoopEventMap {
 	loopStarted: [];
-	iterationStarted: [info: { readonly iteration: number; readonly target: Date | null; readonly retry: boolean }];
+	iterationStarted: [
+		info: {
+			readonly iteration: number;
+			readonly target: Date | null;
+			readonly retry: boolean;
+			/** Start minus target, on the loop's clock: what the timer, the event loop and overruns added. */
+			readonly latenessMs: number;
+		},
+	];
 	iterationCompleted: [info: { readonly iteration: number; readonly durationMs: number; readonly result: unknown }];
 	iterationFailed: [
 		info: {
@@ -645,7 +653,7 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 			const startedAt = this.#clock.now();
 			const target = this.#last ?? startedAt;
 			if (this.#hears('iterationStarted'))
-				this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+				this.#emit('iterationStarted', { iteration, target: new Date(target), retry, latenessMs: startedAt - target });
 			// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
 			if (run.controller.signal.aborted) throw CANCELLED;
 			try {
