@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
 	{
-		entry: { index: 'src/index.ts', worker: 'src/worker-api.ts', testing: 'src/testing/index.ts' },
+		entry: {
+			index: 'src/index.ts',
+			worker: 'src/worker-api.ts',
+			testing: 'src/testing/index.ts',
+			prometheus: 'src/prometheus-api.ts',
+		},
 		format: ['esm', 'cjs'],
 		dts: true,
 		shims: true,
