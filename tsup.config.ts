@@ -7,6 +7,7 @@ export default defineConfig([
 			worker: 'src/worker-api.ts',
 			testing: 'src/testing/index.ts',
 			prometheus: 'src/prometheus-api.ts',
+			commands: 'src/commands-api.ts',
 		},
 		format: ['esm', 'cjs'],
 		dts: true,
