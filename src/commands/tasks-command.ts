@@ -65,6 +65,11 @@ const SUBCOMMAND_DESCRIPTIONS: Record<Exclude<TasksSubcommand, 'list'>, string> 
 	restart: 'Cancel and start a loop again, with the arguments of its last start',
 };
 
+/** Discord refuses an embed field over 1024 characters; a long list of times of day would make one. */
+function shorten(text: string, max: number): string {
+	return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** `12 ms`, `1.5 s`, or `–` for nothing measured yet. */
 function formatMs(ms: number | null): string {
 	if (ms === null) return '–';
@@ -80,23 +85,21 @@ function errorLine(status: LoopStatus): string {
 	if (status.lastError === null || status.lastErrorAt === null) return 'none';
 	const { name, message } = status.lastError;
 	const recovered = status.consecutiveFailures === 0 ? ' (recovered)' : '';
-	return `${name}: ${message.slice(0, 200)}, ${relative(status.lastErrorAt)}${recovered}`;
+	return `${name}: ${shorten(message, 200)}, ${relative(status.lastErrorAt)}${recovered}`;
 }
 
 function summary(status: LoopStatus): string {
 	return [
-		`**${status.state}** · ${status.schedule}${status.worker ? ' · worker' : ''}`,
+		`**${status.state}** · ${shorten(status.schedule, 100)}${status.worker ? ' · worker' : ''}`,
 		`next ${relative(status.nextIteration)} · late ${formatMs(status.lastLatenessMs)} (p99 ${formatMs(status.latenessP99Ms)})`,
 		`last error: ${errorLine(status)}`,
-	]
-		.join('\n')
-		.slice(0, MAX_FIELD_VALUE);
+	].join('\n');
 }
 
 function details(status: LoopStatus): EmbedBuilder {
 	return new EmbedBuilder().setTitle(`Loop ${status.name}`).addFields(
 		{ name: 'State', value: `${status.state}${status.running ? '' : ' (not running)'}`, inline: true },
-		{ name: 'Schedule', value: status.schedule, inline: true },
+		{ name: 'Schedule', value: shorten(status.schedule, MAX_FIELD_VALUE), inline: true },
 		{ name: 'Next run', value: relative(status.nextIteration), inline: true },
 		{
 			name: 'Lateness',
@@ -112,7 +115,7 @@ function details(status: LoopStatus): EmbedBuilder {
 		},
 		{ name: 'Worker crashes / timeouts', value: `${status.workerCrashes} / ${status.timeouts}`, inline: true },
 		{ name: 'Last success', value: relative(status.lastSuccessAt), inline: true },
-		{ name: 'Last error', value: errorLine(status).slice(0, MAX_FIELD_VALUE) },
+		{ name: 'Last error', value: errorLine(status) },
 	);
 }
 
