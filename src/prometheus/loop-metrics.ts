@@ -1,9 +1,10 @@
-import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, register as globalRegistry, type Registry } from 'prom-client';
 import type { LoopControllerEventMap } from '../main/events.js';
 import type { Loop } from '../main/loop.js';
 import { LoopState } from '../main/loop.js';
 import type { LoopController, LoopStatus } from '../main/loop-controller.js';
 import { assertKnownKeys, describeValue, InvalidOptionError } from '../protocol/index.js';
+import { type HistogramSeries, LoopHistogram } from './loop-histogram.js';
 
 /** Options of {@link LoopMetrics}. */
 export interface LoopMetricsOptions {
@@ -11,11 +12,14 @@ export interface LoopMetricsOptions {
 	readonly registry?: Registry;
 	/** Prepended to every metric name, as prom-client's `collectDefaultMetrics({ prefix })`. @defaultValue 'discord_tasks_' */
 	readonly prefix?: string;
-	/** Buckets of the iteration duration histogram, in seconds. @defaultValue prom-client's default buckets */
+	/** Buckets of the iteration duration histogram, in seconds. @defaultValue {@link DEFAULT_DURATION_BUCKETS} */
 	readonly durationBuckets?: readonly number[];
 	/** Buckets of the lateness histogram, in seconds. @defaultValue {@link DEFAULT_LATENESS_BUCKETS} */
 	readonly latenessBuckets?: readonly number[];
 }
+
+/** prom-client's default buckets, in seconds: what its `Histogram` uses without `buckets`. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Lateness buckets, in seconds: from a millisecond (timer precision) to ten seconds (a stalled event loop). */
 export const DEFAULT_LATENESS_BUCKETS: readonly number[] = [
@@ -25,6 +29,7 @@ export const DEFAULT_LATENESS_BUCKETS: readonly number[] = [
 /** Defaults of {@link LoopMetricsOptions}. */
 export const DEFAULT_LOOP_METRICS_OPTIONS = {
 	prefix: 'discord_tasks_',
+	durationBuckets: DEFAULT_DURATION_BUCKETS,
 	latenessBuckets: DEFAULT_LATENESS_BUCKETS,
 } as const satisfies LoopMetricsOptions;
 
@@ -98,16 +103,12 @@ export class LoopMetrics {
 	readonly registry: Registry;
 	readonly #controller: LoopController;
 	readonly #names: string[] = [];
-	readonly #duration: Histogram<'loop' | 'outcome'>;
-	readonly #lateness: Histogram<'loop'>;
-	/** Label-bound children per loop: `labels()` hashes its labels, too slow to repeat on every firing. */
-	readonly #children = new WeakMap<
+	readonly #duration: LoopHistogram;
+	readonly #lateness: LoopHistogram;
+	/** Each loop's series, found by the loop itself: nothing is looked up by label on a firing. */
+	readonly #series = new WeakMap<
 		AnyLoop,
-		{
-			lateness: Histogram.Internal<'loop'>;
-			success: Histogram.Internal<'loop' | 'outcome'>;
-			failure: Histogram.Internal<'loop' | 'outcome'>;
-		}
+		{ lateness: HistogramSeries; success: HistogramSeries; failure: HistogramSeries }
 	>();
 	readonly #listeners: { [E in keyof LoopControllerEventMap]?: Listener<E> };
 
@@ -165,19 +166,17 @@ export class LoopMetrics {
 				},
 			});
 		}
-		this.#duration = new Histogram({
+		this.#duration = new LoopHistogram({
 			name: name('iteration_duration_seconds'),
 			help: 'How long each attempt of a loop body ran, by outcome.',
-			labelNames: ['loop', 'outcome'] as const,
-			registers,
-			...(options.durationBuckets ? { buckets: [...options.durationBuckets] } : {}),
+			buckets: options.durationBuckets ?? DEFAULT_LOOP_METRICS_OPTIONS.durationBuckets,
+			registry,
 		});
-		this.#lateness = new Histogram({
+		this.#lateness = new LoopHistogram({
 			name: name('iteration_lateness_seconds'),
 			help: 'Start minus target of each first attempt (retries left out): how late loops run.',
-			labelNames: ['loop'] as const,
-			registers,
-			buckets: [...(options.latenessBuckets ?? DEFAULT_LOOP_METRICS_OPTIONS.latenessBuckets)],
+			buckets: options.latenessBuckets ?? DEFAULT_LOOP_METRICS_OPTIONS.latenessBuckets,
+			registry,
 		});
 		new Gauge({
 			name: name('loop_state'),
@@ -209,26 +208,26 @@ export class LoopMetrics {
 
 		this.#listeners = {
 			iterationStarted: (loop, info) => {
-				if (!info.retry) this.#childrenOf(loop).lateness.observe(info.latenessMs / 1000);
+				if (!info.retry) this.#lateness.observe(this.#seriesOf(loop).lateness, info.latenessMs / 1000);
 			},
-			iterationCompleted: (loop, info) => this.#childrenOf(loop).success.observe(info.durationMs / 1000),
-			iterationFailed: (loop, info) => this.#childrenOf(loop).failure.observe(info.durationMs / 1000),
+			iterationCompleted: (loop, info) => this.#duration.observe(this.#seriesOf(loop).success, info.durationMs / 1000),
+			iterationFailed: (loop, info) => this.#duration.observe(this.#seriesOf(loop).failure, info.durationMs / 1000),
 		};
 		for (const [event, listener] of Object.entries(this.#listeners))
 			controller.on(event as 'iterationStarted', listener as Listener<'iterationStarted'>);
 	}
 
-	#childrenOf(loop: AnyLoop) {
-		let children = this.#children.get(loop);
-		if (!children) {
-			children = {
-				lateness: this.#lateness.labels({ loop: loop.name }),
-				success: this.#duration.labels({ loop: loop.name, outcome: 'success' }),
-				failure: this.#duration.labels({ loop: loop.name, outcome: 'failure' }),
+	#seriesOf(loop: AnyLoop) {
+		let series = this.#series.get(loop);
+		if (!series) {
+			series = {
+				lateness: this.#lateness.series({ loop: loop.name }),
+				success: this.#duration.series({ loop: loop.name, outcome: 'success' }),
+				failure: this.#duration.series({ loop: loop.name, outcome: 'failure' }),
 			};
-			this.#children.set(loop, children);
+			this.#series.set(loop, series);
 		}
-		return children;
+		return series;
 	}
 
 	/** Stops observing the controller and removes the metrics from the registry. */
