@@ -15,6 +15,7 @@ const SIZES = {
 		perRun: { runs: 20 },
 		memory: { loops: 10_000, iterations: 100_000, checkpoint: 1000, settleMs: 1000 },
 		throughput: { sliceMs: 500, rounds: 6, warmupRounds: 1 },
+		observe: { loops: 1000, intervalMs: 100, windowMs: 1000, warmupMs: 300, rounds: 5, iterations: 50_000 },
 	},
 	quick: {
 		runs: 2,
@@ -26,6 +27,7 @@ const SIZES = {
 		perRun: { runs: 8 },
 		memory: { loops: 10_000, iterations: 20_000, checkpoint: 1000, settleMs: 500 },
 		throughput: { sliceMs: 300, rounds: 3, warmupRounds: 1 },
+		observe: { loops: 1000, intervalMs: 100, windowMs: 500, warmupMs: 200, rounds: 3, iterations: 20_000 },
 	},
 	smoke: {
 		runs: 1,
@@ -37,6 +39,7 @@ const SIZES = {
 		perRun: { runs: 1 },
 		memory: { loops: 200, iterations: 2000, checkpoint: 500, settleMs: 100 },
 		throughput: { sliceMs: 100, rounds: 1, warmupRounds: 0 },
+		observe: { loops: 100, intervalMs: 100, windowMs: 200, warmupMs: 50, rounds: 1, iterations: 1000 },
 	},
 };
 
@@ -510,10 +513,64 @@ function throughput(sizes) {
 	};
 }
 
+function observe(sizes) {
+	const subjects = [
+		['bare', 'loops made with loop(), nothing listening'],
+		['controller', 'loops of a LoopController (its status counters), no logger or metrics attached'],
+		['logger', 'controller + pino logger (level info)'],
+		['metrics', 'controller + LoopMetrics (prom-client)'],
+		['observed', 'controller + pino logger + LoopMetrics'],
+	];
+	const o = sizes.observe;
+	return {
+		id: 'observe',
+		title: '8. What observing costs: main-thread CPU per firing with a logger and metrics attached, µs',
+		method:
+			'Two measurements, the subjects taking turns round by round in one process, after one unmeasured turn each, the differences taken within each round: (1) one `seconds: 0` loop with a clock whose zero sleeps resolve at once, timed over its iterations (all main-thread CPU, little noise); (2) many no-op loops on a 100 ms interval, process.cpuUsage() over a window divided by the firings in it.',
+		file: 'observe.mjs',
+		runs: sizes.heavyRuns,
+		configs: [{ key: 'observe', params: o }],
+		analyze({ observe: runs }) {
+			const table = (prefix, title) => ({
+				title,
+				columns: ['subject', 'µs', '− bare, µs', '− controller, µs'],
+				rows: subjects.map(([name, label]) => [
+					label,
+					formatSpread(across(runs, `figures.${prefix}${name}.p50`)),
+					formatSpread(perRun(runs, (run) => run.figures[`${prefix}${name}`].p50 - run.figures[`${prefix}bare`].p50)),
+					formatSpread(
+						perRun(runs, (run) => run.figures[`${prefix}${name}`].p50 - run.figures[`${prefix}controller`].p50),
+					),
+				]),
+			});
+			const added = across(runs, 'figures.tightObservedOverController.p50');
+			return {
+				tables: [
+					table(
+						'tight_',
+						`One back-to-back loop, ${o.iterations.toLocaleString('en-US')} iterations: µs per iteration`,
+					),
+					table(
+						'',
+						`${o.loops.toLocaleString('en-US')} loops every ${o.intervalMs} ms: CPU µs per firing (timers and machine noise included)`,
+					),
+				],
+				verdicts: [
+					verdict(
+						'a logger and metrics attached add ≤ 1 µs of main-thread CPU per firing',
+						added.median <= 1,
+						`${formatSpread(added)} µs (back-to-back loop, observed − controller, within each round; − bare loops: ${formatSpread(across(runs, 'figures.tightObservedOverBare.p50'))} µs)`,
+					),
+				],
+			};
+		},
+	};
+}
+
 /** The benchmarks of a mode (`full`, `quick`, `smoke`). */
 export function benchmarks(mode, environment) {
 	const sizes = SIZES[mode];
-	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput].map((make) =>
+	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, observe].map((make) =>
 		make(sizes, environment),
 	);
 }

@@ -103,7 +103,8 @@ export class LoopStats {
 	#workerCrashes = 0;
 	#timeouts = 0;
 	#lastLatenessMs: number | null = null;
-	readonly #lateness = new Float64Array(LATENESS_WINDOW);
+	/** A ring of the last lateness values, made at the first attempt: an idle loop keeps no window. Float32 (7 digits of ms) halves its 2 KiB. */
+	#lateness: Float32Array | undefined;
 	#latenessCount = 0;
 	#lastDurationMs: number | null = null;
 	#lastRunAt: number | null = null;
@@ -138,6 +139,7 @@ export class LoopStats {
 			this.#retries += 1;
 		} else {
 			this.#lastLatenessMs = info.latenessMs;
+			this.#lateness ??= new Float32Array(LATENESS_WINDOW);
 			this.#lateness[this.#latenessCount % LATENESS_WINDOW] = info.latenessMs;
 			this.#latenessCount += 1;
 			// Interval targets sit on a grid: a gap of k intervals between two attempts means k − 1 were dropped.
@@ -190,9 +192,11 @@ export class LoopStats {
 	/** The 99th percentile (nearest rank) of the lateness window, or null before the first attempt. */
 	latenessP99(): number | null {
 		const size = Math.min(this.#latenessCount, LATENESS_WINDOW);
-		if (size === 0) return null;
+		if (size === 0 || this.#lateness === undefined) return null;
 		const sorted = this.#lateness.slice(0, size).sort();
-		return sorted[Math.ceil(0.99 * size) - 1] ?? null;
+		const value = sorted[Math.ceil(0.99 * size) - 1];
+		// Rounded to the µs: a float32 of a fractional ms reads back with noise in the last digits.
+		return value === undefined ? null : Math.round(value * 1000) / 1000;
 	}
 
 	/** A JSON snapshot. */
