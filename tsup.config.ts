@@ -5,7 +5,13 @@ const dts = process.env['DISCORD_TASKS_SKIP_DTS'] !== '1';
 
 export default defineConfig([
 	{
-		entry: { index: 'src/index.ts', worker: 'src/worker-api.ts', testing: 'src/testing/index.ts' },
+		entry: {
+			index: 'src/index.ts',
+			worker: 'src/worker-api.ts',
+			testing: 'src/testing/index.ts',
+			prometheus: 'src/prometheus-api.ts',
+			commands: 'src/commands-api.ts',
+		},
 		format: ['esm', 'cjs'],
 		dts,
 		shims: true,

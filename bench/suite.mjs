@@ -17,6 +17,7 @@ const SIZES = {
 		throughput: { sliceMs: 500, rounds: 6, warmupRounds: 1 },
 		cpu: { loops: [1000, 10_000], warmupMs: 1000, measureMs: 2000, rounds: 3 },
 		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 12_000 },
+		observe: { loops: 1000, intervalMs: 100, windowMs: 1000, warmupMs: 300, rounds: 5, iterations: 50_000 },
 	},
 	quick: {
 		runs: 2,
@@ -30,6 +31,7 @@ const SIZES = {
 		throughput: { sliceMs: 300, rounds: 3, warmupRounds: 1 },
 		cpu: { loops: [1000, 10_000], warmupMs: 800, measureMs: 1500, rounds: 2 },
 		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 11_000 },
+		observe: { loops: 1000, intervalMs: 100, windowMs: 500, warmupMs: 200, rounds: 3, iterations: 20_000 },
 	},
 	smoke: {
 		runs: 1,
@@ -43,6 +45,7 @@ const SIZES = {
 		throughput: { sliceMs: 100, rounds: 1, warmupRounds: 0 },
 		cpu: { loops: [200], warmupMs: 100, measureMs: 150, rounds: 1 },
 		scale: { loops: 2000, intervalMs: 300, durationMs: 350 },
+		observe: { loops: 100, intervalMs: 100, windowMs: 200, warmupMs: 50, rounds: 1, iterations: 1000 },
 	},
 };
 
@@ -707,10 +710,64 @@ function scale(sizes) {
 	};
 }
 
+function observe(sizes) {
+	const subjects = [
+		['bare', 'loops made with loop(), nothing listening'],
+		['controller', 'loops of a LoopController (its status counters), no logger or metrics attached'],
+		['logger', 'controller + pino logger (level info)'],
+		['metrics', 'controller + LoopMetrics (prom-client)'],
+		['observed', 'controller + pino logger + LoopMetrics'],
+	];
+	const o = sizes.observe;
+	return {
+		id: 'observe',
+		title: '10. What observing costs: main-thread CPU per firing with a logger and metrics attached, µs',
+		method:
+			'Two measurements, the subjects taking turns round by round in one process, after one unmeasured turn each, the differences taken within each round: (1) one `seconds: 0` loop with a clock whose zero sleeps resolve at once, timed over its iterations (all main-thread CPU, little noise); (2) many no-op loops on a 100 ms interval, process.cpuUsage() over a window divided by the firings in it.',
+		file: 'observe.mjs',
+		runs: sizes.heavyRuns,
+		configs: [{ key: 'observe', params: o }],
+		analyze({ observe: runs }) {
+			const table = (prefix, title) => ({
+				title,
+				columns: ['subject', 'µs', '− bare, µs', '− controller, µs'],
+				rows: subjects.map(([name, label]) => [
+					label,
+					formatSpread(across(runs, `figures.${prefix}${name}.p50`)),
+					formatSpread(perRun(runs, (run) => run.figures[`${prefix}${name}`].p50 - run.figures[`${prefix}bare`].p50)),
+					formatSpread(
+						perRun(runs, (run) => run.figures[`${prefix}${name}`].p50 - run.figures[`${prefix}controller`].p50),
+					),
+				]),
+			});
+			const added = across(runs, 'figures.tightObservedOverController.p50');
+			return {
+				tables: [
+					table(
+						'tight_',
+						`One back-to-back loop, ${o.iterations.toLocaleString('en-US')} iterations: µs per iteration`,
+					),
+					table(
+						'',
+						`${o.loops.toLocaleString('en-US')} loops every ${o.intervalMs} ms: CPU µs per firing (timers and machine noise included)`,
+					),
+				],
+				verdicts: [
+					verdict(
+						'a logger and metrics attached add ≤ 1 µs of main-thread CPU per firing',
+						added.median <= 1,
+						`${formatSpread(added)} µs (back-to-back loop, observed − controller, within each round; − bare loops: ${formatSpread(across(runs, 'figures.tightObservedOverBare.p50'))} µs)`,
+					),
+				],
+			};
+		},
+	};
+}
+
 /** The benchmarks of a mode (`full`, `quick`, `smoke`). */
 export function benchmarks(mode, environment) {
 	const sizes = SIZES[mode];
-	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, cpu, scale].map((make) =>
+	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, cpu, scale, observe].map((make) =>
 		make(sizes, environment),
 	);
 }

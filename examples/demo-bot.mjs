@@ -3,14 +3,23 @@
 // Without DISCORD_TOKEN it starts the loopback Discord gateway from `discord-tasks/testing` and logs the real
 // discord.js client into it; with DISCORD_TOKEN and DISCORD_CHANNEL_ID it runs against Discord. It runs four
 // loops and shows their status live: Ctrl-C shuts everything down in order. DEMO_DURATION_MS stops it by itself.
+//
+// Keys (in a terminal): t answers `/tasks list` through the bot's slash command, m prints the Prometheus metrics,
+// q quits. Flags: --metrics prints the metrics text when the demo stops; --tasks-list answers `/tasks list` once
+// after 6 s (what a non-interactive run shows).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client, GatewayIntentBits } from 'discord.js';
 import { LoopController } from 'discord-tasks';
+import { TasksCommand } from 'discord-tasks/commands';
+import { LoopMetrics } from 'discord-tasks/prometheus';
 import { LoopbackGateway } from 'discord-tasks/testing';
+import { Registry } from 'prom-client';
 
 const token = process.env.DISCORD_TOKEN;
 const durationMs = Number(process.env.DEMO_DURATION_MS ?? 0);
 const live = process.stdout.isTTY === true;
+const printMetricsAtEnd = process.argv.includes('--metrics');
+const answerTasksListOnce = process.argv.includes('--tasks-list') || !live;
 
 let gateway;
 let channelId = process.env.DISCORD_CHANNEL_ID;
@@ -24,8 +33,21 @@ if (!token) {
 }
 
 const client = new Client({ intents: [GatewayIntentBits.Guilds], ...(gateway ? gateway.clientOptions() : {}) });
-const tasks = new LoopController({ client, pool: { threads: 2, graceMs: 500 } });
-const quiet = { warn() {}, error() {} }; // the status table shows failures; keep the terminal tidy
+const quiet = { warn() {}, error() {} }; // the status table shows failures and lateness; keep the terminal tidy
+const tasks = new LoopController({ client, pool: { threads: 2, graceMs: 500 }, logger: quiet });
+
+// Prometheus metrics in a registry of their own (a bot would serve `registry.metrics()` on /metrics).
+const registry = new Registry();
+new LoopMetrics(tasks, { registry });
+
+// The /tasks slash command, answered by this bot. On the loopback gateway, the demo plays the server member.
+const tasksCommand = new TasksCommand(tasks);
+tasksCommand.listen(client);
+async function registerTasksCommand(ready) {
+	await ready.application.commands.create(tasksCommand.toJSON(), gateway ? gateway.guildId : undefined);
+	if (answerTasksListOnce && gateway) setTimeout(() => void showTasksList(), 6000);
+}
+client.once('clientReady', (ready) => void registerTasksCommand(ready));
 
 // 1. CPU-heavy, in the worker pool: ~200 ms of ranking every 5 s, posted to the channel.
 tasks.loop(
@@ -82,6 +104,16 @@ function ago(iso) {
 	const ms = new Date(iso).getTime() - Date.now();
 	return ms >= 0 ? `in ${(ms / 1000).toFixed(1)}s` : `${(-ms / 1000).toFixed(1)}s ago`;
 }
+function ms(value) {
+	return value === null ? '-' : `${value.toFixed(0)} ms`;
+}
+function lastError(s) {
+	if (!s.lastError) return '';
+	const message = s.lastError.message.replace(/^The worker running loop '[^']+' /, 'worker ');
+	// An error stays in the status after the loop recovers: say how old it is, and whether a success followed.
+	const state = s.consecutiveFailures === 0 ? 'recovered' : `failing x${s.consecutiveFailures}`;
+	return `${ago(s.lastErrorAt)} (${state}) ${s.lastError.name}: ${message}`;
+}
 function render() {
 	const rows = tasks
 		.status()
@@ -90,34 +122,84 @@ function render() {
 				pad(s.name, 12),
 				pad(s.worker ? 'worker' : 'main', 7),
 				pad(s.state, 9),
-				pad(s.runs, 6),
+				pad(s.successes, 4),
+				pad(s.failures, 4),
+				pad(s.retries, 7),
 				pad(ago(s.nextIteration), 10),
-				pad(s.lastDurationMs === null ? '-' : `${s.lastDurationMs.toFixed(0)} ms`, 9),
-				pad(s.failures, 9),
-				pad(s.retries, 8),
-				s.lastError
-					? `${s.lastError.name}: ${s.lastError.message.replace(/^The worker running loop '[^']+' /, 'worker ')}`
-					: '',
+				pad(ms(s.lastLatenessMs), 8),
+				pad(ms(s.latenessP99Ms), 8),
+				pad(ms(s.lastDurationMs), 8),
+				lastError(s),
 			].join(' '),
 		);
 	const header = [
 		'loop        ',
 		'where  ',
 		'state    ',
-		'runs  ',
+		'ok  ',
+		'fail',
+		'retries',
 		'next      ',
-		'last     ',
-		'failures ',
-		'retries ',
+		'late    ',
+		'late p99',
+		'took    ',
 		'last error',
 	].join(' ');
 	const lagMax = (delay.max / 1e6).toFixed(1);
 	const lagP99 = (delay.percentile(99) / 1e6).toFixed(1);
 	const footer = `main thread: event-loop delay p99 ${lagP99} ms, max ${lagMax} ms | gateway ping ${client.ws.ping} ms | guilds ${guilds} | messages posted ${gateway ? gateway.sentMessages.length : '-'}`;
+	const keys = live ? 'keys: t /tasks list, m metrics, q quit' : '';
 	delay.reset();
 	// One screen line per line, whatever the terminal's width: the redraw moves the cursor up by line count.
 	const width = Math.max(40, (process.stdout.columns || 160) - 1);
-	return [header, ...rows, footer].map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
+	return [header, ...rows, footer, ...(keys ? [keys] : []), ...extra].map((line) =>
+		line.length > width ? `${line.slice(0, width - 1)}…` : line,
+	);
+}
+
+/** Lines shown under the table: the last /tasks answer. */
+let extra = [];
+
+/** Runs `/tasks list` as the server's owner on the loopback gateway and shows the bot's ephemeral answer. */
+async function showTasksList() {
+	if (!gateway) {
+		extra = ['/tasks list: run it in your Discord server (the command is registered for this bot)'];
+		return;
+	}
+	const { id } = gateway.injectInteraction({ commandName: tasksCommand.name, options: [{ type: 1, name: 'list' }] });
+	const [response] = await gateway.waitForInteractionResponses(1, { interactionId: id });
+	const fields = response.embeds[0]?.fields ?? [];
+	// Discord renders <t:…:R> as "5 seconds ago" in each reader's time zone; the terminal gets the same words.
+	const plain = (text) =>
+		text.replace(/<t:(\d+):R>/g, (_, s) => ago(new Date(Number(s) * 1000).toISOString())).replaceAll('**', '');
+	extra = [
+		`/tasks list, answered by the bot${response.ephemeral ? ' (ephemeral)' : ''}:`,
+		...fields.flatMap((field) => [
+			`  ${field.name}`,
+			...plain(field.value)
+				.split('\n')
+				.map((line) => `    ${line}`),
+		]),
+	];
+	if (!live) console.log(extra.join('\n'));
+}
+
+async function printMetrics() {
+	const text = await registry.metrics();
+	const lines = text.split('\n').filter((line) => line.startsWith('discord_tasks_') && !line.includes('_bucket{'));
+	console.log(`\n${lines.join('\n')}\n`);
+	lastLines = 0; // the table redraws below the printout
+}
+
+if (live && process.stdin.isTTY) {
+	process.stdin.setRawMode(true);
+	process.stdin.resume();
+	process.stdin.on('data', (key) => {
+		const pressed = key.toString();
+		if (pressed === 't') void showTasksList();
+		else if (pressed === 'm') void printMetrics();
+		else if (pressed === 'q' || pressed === '\u0003') void shutdown('quit');
+	});
 }
 
 let lastLines = 0;
@@ -139,6 +221,11 @@ async function shutdown(signal) {
 	if (stopping) return;
 	stopping = true;
 	clearInterval(ticker);
+	if (process.stdin.isTTY) {
+		process.stdin.setRawMode(false);
+		process.stdin.pause();
+	}
+	if (printMetricsAtEnd) await printMetrics();
 	console.log(`\n${signal}: stopping loops (running iterations may finish), then the pool and the client...`);
 	await tasks.close({ timeoutMs: 5000 });
 	await client.destroy();

@@ -2,6 +2,8 @@ export type { ExponentialBackoffOptions } from './main/backoff.js';
 export { ExponentialBackoff, MAX_BACKOFF_EXPONENT } from './main/backoff.js';
 export type { Clock } from './main/clock.js';
 export { MAX_TIMER_DELAY_MS, sleepUntil, systemClock } from './main/clock.js';
+export type { ControllerLogger, LogFields, LogLevel, LogMethod } from './main/controller-logger.js';
+export { stderrControllerLogger } from './main/controller-logger.js';
 export type { TaskArgs } from './main/create-loop.js';
 export { loop } from './main/create-loop.js';
 export type { DiscordAllowlist } from './main/discord-allowlist.js';
@@ -20,6 +22,8 @@ export type {
 export { DEFAULT_LOOP_CONTROLLER_OPTIONS, LoopController } from './main/loop-controller.js';
 export type { LoopErrorHook, LoopHook, LoopLogger, LoopOptions, LoopSettings } from './main/loop-options.js';
 export { DEFAULT_LOOP_OPTIONS, stderrLogger } from './main/loop-options.js';
+export type { ErrorSummary, LoopStatsSnapshot } from './main/loop-stats.js';
+export { LATENESS_WINDOW } from './main/loop-stats.js';
 export type { ExceptionType } from './main/retryable-errors.js';
 export {
 	DEFAULT_EXCEPTION_TYPES,

@@ -13,11 +13,14 @@ import {
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { clientBridge } from './client-bridge.js';
+import { type ControllerLogger, describeBadLogger, LogSink } from './controller-logger.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
 import type { DiscordBridge } from './host-server.js';
 import { type Loop, type LoopEventMap, LoopState } from './loop.js';
+import { LoopObserver } from './loop-observer.js';
 import type { LoopOptions } from './loop-options.js';
+import type { LoopStats, LoopStatsSnapshot } from './loop-stats.js';
 import type { ScheduleOptions } from './schedule.js';
 import { assertTaskPoolOptions, TaskPool, type TaskPoolOptions } from './task-pool.js';
 import { formatTimeOfDay } from './time-of-day.js';
@@ -33,6 +36,13 @@ export interface LoopControllerOptions<S extends ServiceMap = ServiceMap> {
 	readonly closeOnClientDestroy?: boolean;
 	/** How long `close()` lets running iterations finish before cancelling them. @defaultValue 10_000 */
 	readonly closeTimeoutMs?: number;
+	/**
+	 * Where the controller and its loops log: pino, winston, `console`, or anything with `warn` and `error` (and
+	 * optionally `debug` and `info`), with structured fields (see {@link ControllerLogger}). Loops created without
+	 * a `logger` of their own write their retry warnings and unhandled errors here.
+	 * @defaultValue warnings and errors to stderr, debug and info off
+	 */
+	readonly logger?: ControllerLogger;
 }
 
 /** Defaults of {@link LoopControllerOptions}. */
@@ -51,38 +61,29 @@ export interface ControllerLoopOptions {
 	readonly waitUntilReady?: boolean;
 }
 
-/** A JSON snapshot of one loop, from {@link LoopController.status}. */
-export interface LoopStatus {
+/**
+ * A JSON snapshot of one loop, from {@link LoopController.status}: its state and schedule, plus everything the
+ * controller counted since it created the loop ({@link LoopStatsSnapshot}). docs/observability.md describes each field.
+ */
+export interface LoopStatus extends LoopStatsSnapshot {
 	readonly name: string;
 	readonly state: LoopState;
 	readonly running: boolean;
 	/** The schedule in words: `every 300 s`, `at 09:00:00 UTC, 18:00:00 Europe/Berlin`, `cron 0 * * * *`. */
 	readonly schedule: string;
+	/** Whether the body runs in a worker (or a child process). */
 	readonly worker: boolean;
 	readonly currentLoop: number;
 	/** ISO date, or null. */
 	readonly nextIteration: string | null;
-	/** Successful iterations since the controller created the loop. */
-	readonly runs: number;
-	/** Failed iterations (retried or not). */
-	readonly failures: number;
-	/** Failures that were retried with backoff. */
-	readonly retries: number;
-	readonly lastDurationMs: number | null;
-	/** ISO date of the last finished iteration, or null. */
-	readonly lastRunAt: string | null;
-	readonly lastError: { readonly name: string; readonly message: string; readonly code?: string } | null;
 }
 
-interface Stats {
-	runs: number;
-	failures: number;
-	retries: number;
-	lastDurationMs: number | null;
-	lastRunAt: number | null;
-	lastError: LoopStatus['lastError'];
-	worker: boolean;
+interface Tracked {
+	readonly stats: LoopStats;
+	readonly worker: boolean;
 	promise: Promise<void> | undefined;
+	/** The arguments of the last `start()`/`restart()` through the controller: a restart without arguments reuses them. */
+	args: readonly unknown[];
 	/** Removes the controller's listeners from the loop. */
 	untrack: () => void;
 }
@@ -106,17 +107,8 @@ const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	pool: true,
 	closeOnClientDestroy: true,
 	closeTimeoutMs: true,
+	logger: true,
 });
-
-function errorSummary(error: unknown): LoopStatus['lastError'] {
-	if (error instanceof Error) {
-		const code = (error as { code?: unknown }).code;
-		return typeof code === 'string'
-			? { name: error.name, message: error.message, code }
-			: { name: error.name, message: error.message };
-	}
-	return { name: typeof error, message: String(error) };
-}
 
 /**
  * Resolves when the client is ready (at once if it is), or when `signal` aborts; never leaves a listener behind.
@@ -203,7 +195,8 @@ export class LoopController<
 	/** The client given to the constructor, if any. */
 	readonly client: Client | undefined;
 	readonly #loops = new Map<string, AnyLoop>();
-	readonly #stats = new Map<AnyLoop, Stats>();
+	readonly #tracked = new Map<AnyLoop, Tracked>();
+	readonly #log: LogSink;
 	readonly #poolOption: TaskPool<S> | TaskPoolOptions<S> | undefined;
 	readonly #closeTimeoutMs: number;
 	#pool: TaskPool<S> | undefined;
@@ -224,6 +217,14 @@ export class LoopController<
 			throw new InvalidOptionError('client', `\`client\` must be a discord.js Client, got ${describeValue(client)}`);
 		}
 		assertTimerMs(closeTimeoutMs, 'closeTimeoutMs');
+		const badLogger = options.logger === undefined ? undefined : describeBadLogger(options.logger);
+		if (badLogger !== undefined) {
+			throw new InvalidOptionError(
+				'logger',
+				`\`logger\` must be a logger (pino, winston, console) with ${badLogger}, got ${describeValue(options.logger)}`,
+			);
+		}
+		this.#log = new LogSink(options.logger);
 		this.client = client;
 		this.#bridge = client ? clientBridge(client) : undefined;
 		this.#closeTimeoutMs = closeTimeoutMs;
@@ -255,6 +256,11 @@ export class LoopController<
 		if (this.#pool) return this.#pool;
 		const option = this.#poolOption;
 		return this.#adoptPool(new TaskPool<S>(option instanceof TaskPool ? {} : (option ?? {})));
+	}
+
+	/** The shared pool if a worker loop has created it (reading {@link LoopController.pool} creates it). */
+	get activePool(): TaskPool<S> | undefined {
+		return this.#pool;
 	}
 
 	/** What a loop's own worker or process inherits: every option of the controller's pool. */
@@ -302,7 +308,15 @@ export class LoopController<
 		}
 		const client = this.client;
 		const bridge = this.#bridge;
-		const loop = createLoop(options, body, {
+		// The loop's name is known only once createLoop has resolved it; the logger reads it at each record.
+		let created: AnyLoop | undefined;
+		const logger =
+			options.logger ??
+			this.#log.loopLogger(() => ({
+				loop: created?.name ?? String(options.name),
+				iteration: created?.currentLoop ?? 0,
+			}));
+		const loop = createLoop({ ...options, logger }, body, {
 			extraKeys: [...CONTROLLER_LOOP_OPTION_KEYS],
 			defaultPool: () => this.pool,
 			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
@@ -315,53 +329,45 @@ export class LoopController<
 				{ code: ErrorCode.LoopNameTaken },
 			);
 		}
+		created = loop;
 		this.#loops.set(loop.name, loop);
 		this.#track(loop, body instanceof URL || typeof body === 'string');
 		return loop;
 	}
 
 	#track(loop: AnyLoop, worker: boolean): void {
-		const stats: Stats = {
-			runs: 0,
-			failures: 0,
-			retries: 0,
-			lastDurationMs: null,
-			lastRunAt: null,
-			lastError: null,
-			worker,
-			promise: undefined,
-			untrack: () => {},
-		};
-		this.#stats.set(loop, stats);
+		const observer = new LoopObserver(loop, this.#log);
+		const tracked: Tracked = { stats: observer.stats, worker, promise: undefined, args: [], untrack: () => {} };
+		this.#tracked.set(loop, tracked);
 		const listeners: { [E in keyof LoopEventMap]: (...args: LoopEventMap[E]) => void } = {
-			loopStarted: () => this.emit('loopStarted', loop),
-			iterationStarted: (info) => this.emit('iterationStarted', loop, info),
+			loopStarted: () => {
+				observer.loopStarted();
+				this.emit('loopStarted', loop);
+			},
+			iterationStarted: (info) => {
+				observer.iterationStarted(info);
+				this.emit('iterationStarted', loop, info);
+			},
 			iterationCompleted: (info) => {
-				stats.runs += 1;
-				stats.lastDurationMs = info.durationMs;
-				stats.lastRunAt = Date.now();
+				observer.iterationCompleted(info);
 				this.emit('iterationCompleted', loop, info);
 			},
 			iterationFailed: (info) => {
-				stats.failures += 1;
-				stats.lastDurationMs = info.durationMs;
-				stats.lastRunAt = Date.now();
-				stats.lastError = errorSummary(info.error);
-				if (info.willRetry) stats.retries += 1;
+				observer.iterationFailed(info);
 				if (info.error instanceof WorkerCrashedError) this.emit('workerCrashed', loop, info.error);
 				this.emit('iterationFailed', loop, info);
 			},
 			reconnecting: (info) => this.emit('reconnecting', loop, info),
 			loopStopped: (info) => {
-				if (info.reason === 'failed') stats.lastError = errorSummary(info.error);
+				observer.loopStopped(info);
 				// The next start() begins a new run; a queued one (restart) keeps the promise restart() gave.
-				if (!loop.isRunning()) stats.promise = undefined;
+				if (!loop.isRunning()) tracked.promise = undefined;
 				this.emit('loopStopped', loop, info);
 			},
 		};
 		const events = Object.keys(listeners) as (keyof LoopEventMap)[];
 		for (const event of events) loop.on(event, listeners[event] as never);
-		stats.untrack = () => {
+		tracked.untrack = () => {
 			for (const event of events) loop.off(event, listeners[event] as never);
 		};
 	}
@@ -383,8 +389,8 @@ export class LoopController<
 				code: ErrorCode.LoopAlreadyRunning,
 			});
 		}
-		this.#stats.get(loop)?.untrack();
-		this.#stats.delete(loop);
+		this.#tracked.get(loop)?.untrack();
+		this.#tracked.delete(loop);
 		return this.#loops.delete(name);
 	}
 
@@ -413,13 +419,14 @@ export class LoopController<
 	 */
 	start<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
 		const loop = this.#require(name);
-		const stats = this.#stats.get(loop) as Stats;
+		const tracked = this.#tracked.get(loop) as Tracked;
 		if (loop.isRunning()) {
-			stats.promise ??= whenStopped(loop);
-			return stats.promise;
+			tracked.promise ??= whenStopped(loop);
+			return tracked.promise;
 		}
-		stats.promise = loop.start(...args);
-		return stats.promise;
+		tracked.promise = loop.start(...args);
+		tracked.args = args;
+		return tracked.promise;
 	}
 	/** `loop.stop()` by name. */
 	stop(name: string): void {
@@ -436,10 +443,20 @@ export class LoopController<
 	 */
 	restart<N extends string>(name: N, ...args: LoopArgs<L, N>): Promise<void> {
 		const loop = this.#require(name);
+		const tracked = this.#tracked.get(loop) as Tracked;
 		const wasRunning = loop.isRunning();
 		const promise = loop.restart(...args);
-		if (wasRunning) (this.#stats.get(loop) as Stats).promise = promise;
+		if (wasRunning) tracked.promise = promise;
+		tracked.args = args;
 		return promise;
+	}
+	/**
+	 * The arguments of the last `start()` or `restart()` of this loop through the controller (`[]` if none): what
+	 * `/tasks restart` passes again.
+	 * @throws {@link LoopStateError} (`ERR_LOOP_NOT_FOUND`)
+	 */
+	lastArgs(name: string): readonly unknown[] {
+		return (this.#tracked.get(this.#require(name)) as Tracked).args;
 	}
 	/** `loop.changeInterval(options)` by name. */
 	changeInterval(name: string, options: ScheduleOptions): void {
@@ -449,21 +466,16 @@ export class LoopController<
 	/** A JSON-serialisable snapshot of every loop. */
 	status(): LoopStatus[] {
 		return this.list().map((loop) => {
-			const stats = this.#stats.get(loop) as Stats;
+			const tracked = this.#tracked.get(loop) as Tracked;
 			return {
 				name: loop.name,
 				state: loop.state,
 				running: loop.isRunning(),
 				schedule: describeSchedule(loop),
-				worker: stats.worker,
+				worker: tracked.worker,
 				currentLoop: loop.currentLoop,
 				nextIteration: loop.nextIteration?.toISOString() ?? null,
-				runs: stats.runs,
-				failures: stats.failures,
-				retries: stats.retries,
-				lastDurationMs: stats.lastDurationMs,
-				lastRunAt: stats.lastRunAt === null ? null : new Date(stats.lastRunAt).toISOString(),
-				lastError: stats.lastError,
+				...tracked.stats.snapshot(),
 			};
 		});
 	}

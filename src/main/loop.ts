@@ -50,7 +50,15 @@ export type LoopEndReason = 'completed' | 'stopped' | 'cancelled' | 'failed';
 /** Events a loop emits (tuple-typed, discord.js style). Listeners run synchronously; a throwing listener is logged. */
 export interface LoopEventMap {
 	loopStarted: [];
-	iterationStarted: [info: { readonly iteration: number; readonly target: Date | null; readonly retry: boolean }];
+	iterationStarted: [
+		info: {
+			readonly iteration: number;
+			readonly target: Date | null;
+			readonly retry: boolean;
+			/** Start minus target, on the loop's clock: what the timer, the event loop and overruns added. */
+			readonly latenessMs: number;
+		},
+	];
 	iterationCompleted: [info: { readonly iteration: number; readonly durationMs: number; readonly result: unknown }];
 	iterationFailed: [
 		info: {
@@ -698,7 +706,8 @@ export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
 		run.phase = Phase.Running;
 		const startedAt = this.#clock.now();
 		const target = Number.isNaN(this.#last) ? startedAt : this.#last;
-		if (this.#hears('iterationStarted')) this.#emit('iterationStarted', { iteration, target: new Date(target), retry });
+		if (this.#hears('iterationStarted'))
+			this.#emit('iterationStarted', { iteration, target: new Date(target), retry, latenessMs: startedAt - target });
 		// A listener may have cancelled the loop: do not hand the executor work that is already cancelled.
 		if (run.phase !== Phase.Running) return;
 		run.iteration = iteration;

@@ -1,3 +1,4 @@
+import type { CommandStore } from './command-store.js';
 import type { GatewayFixtures } from './gateway-fixtures.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-value.js';
 import { buildMessageObject, type MessageStore } from './message-store.js';
@@ -20,6 +21,8 @@ export interface DefaultRestRouteHost {
 	readonly fixtures: GatewayFixtures;
 	readonly messages: MessageStore;
 	readonly attachments: Map<string, StoredAttachment>;
+	/** The application commands the bot registered. */
+	readonly commands: CommandStore;
 	/** `ws://127.0.0.1:PORT`, the URL `/gateway/bot` hands out. */
 	gatewayUrl(): string;
 	/** `http://127.0.0.1:PORT`, the base of attachment URLs. */
@@ -268,16 +271,7 @@ export function registerDefaultRestRoutes(router: RestRouter, host: DefaultRestR
 /** Application commands, global and per guild, stored by name as Discord does (same name, same id). */
 function registerCommandRoutes(router: RestRouter, host: DefaultRestRouteHost): void {
 	const { fixtures } = host;
-	const scopes = new Map<string, Map<string, JsonObject>>();
-	const scope = (guildId: string | undefined): Map<string, JsonObject> => {
-		const key = guildId ?? '';
-		let commands = scopes.get(key);
-		if (commands === undefined) {
-			commands = new Map();
-			scopes.set(key, commands);
-		}
-		return commands;
-	};
+	const scope = (guildId: string | undefined): Map<string, JsonObject> => host.commands.scope(guildId);
 
 	/** `undefined` when the request may go on, otherwise the error to answer with. */
 	const refuse = (applicationId: string, guildId: string | undefined): LoopbackRestResponse | undefined => {

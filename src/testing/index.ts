@@ -12,6 +12,12 @@ export type {
 export { DEFAULT_FIXTURE_IDS } from './gateway-fixtures.js';
 export type { GatewayPayload } from './gateway-opcode.js';
 export { GatewayCloseCode, GatewayOpcode } from './gateway-opcode.js';
+export type {
+	InjectedInteraction,
+	InjectInteractionOptions,
+	InteractionResponse,
+	InteractionResponseKind,
+} from './interaction-store.js';
 export type { JsonObject, JsonValue } from './json-value.js';
 export type {
 	InjectMessageOptions,
@@ -19,6 +25,7 @@ export type {
 	LoopbackClientOptionsOverrides,
 	LoopbackGatewayAddress,
 	NoopIdentifyThrottler,
+	WaitForInteractionResponsesOptions,
 	WaitForMessagesOptions,
 } from './loopback-gateway.js';
 export { LoopbackGateway } from './loopback-gateway.js';

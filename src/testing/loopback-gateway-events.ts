@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { InteractionResponse } from './interaction-store.js';
 import type { JsonObject, JsonValue } from './json-value.js';
 import type { RestFile } from './rest-router.js';
 
@@ -20,6 +21,8 @@ export const LoopbackGatewayEvent = {
 	Unhandled: 'unhandled',
 	/** A REST request was answered (any route, any status): {@link RestRequestRecord}. */
 	RestRequest: 'restRequest',
+	/** The bot answered an interaction (callback, follow-up or edit): {@link InteractionResponse}. */
+	InteractionResponse: 'interactionResponse',
 } as const;
 /** One of the {@link LoopbackGatewayEvent} names. */
 export type LoopbackGatewayEvent = (typeof LoopbackGatewayEvent)[keyof typeof LoopbackGatewayEvent];
@@ -137,6 +140,10 @@ export interface LoopbackGatewayCounters {
 	readonly restRequests: number;
 	/** Messages created: POSTed by the bot or injected by a test. */
 	readonly messagesCreated: number;
+	/** Interactions injected with `injectInteraction()`. */
+	readonly interactionsCreated: number;
+	/** The bot's answers to interactions: callbacks, follow-ups and edits. */
+	readonly interactionResponses: number;
 }
 
 /** The events of {@link LoopbackGateway} and their listener arguments. */
@@ -149,4 +156,5 @@ export interface LoopbackGatewayEventMap {
 	close: [event: CloseEvent];
 	unhandled: [request: RestRequestRecord];
 	restRequest: [request: RestRequestRecord];
+	interactionResponse: [response: InteractionResponse];
 }

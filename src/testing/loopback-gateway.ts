@@ -3,9 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { describeRange, MAX_TIMER_MS } from '../protocol/index.js';
+import { CommandStore } from './command-store.js';
 import { type DefaultRestRouteHost, discordError, registerDefaultRestRoutes } from './default-rest-routes.js';
 import { GatewayFixtures } from './gateway-fixtures.js';
 import { GatewayCloseCode, GatewayOpcode, type GatewayPayload } from './gateway-opcode.js';
+import { buildInteraction } from './interaction-payload.js';
+import { registerInteractionRoutes } from './interaction-routes.js';
+import {
+	type InjectedInteraction,
+	type InjectInteractionOptions,
+	type InteractionResponse,
+	InteractionStore,
+} from './interaction-store.js';
 import { invalidOption, isSnowflake } from './invalid-option.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-value.js';
 import type {
@@ -76,6 +85,15 @@ export interface InjectMessageOptions {
 	readonly embeds?: readonly JsonObject[];
 	/** Makes the message a reply to this message id in the same channel. */
 	readonly replyTo?: string;
+}
+
+/** Options of {@link LoopbackGateway.waitForInteractionResponses}. */
+export interface WaitForInteractionResponsesOptions {
+	/** Count only the answers to this interaction. @defaultValue any interaction */
+	readonly interactionId?: string;
+	/** @defaultValue `5000` */
+	readonly timeoutMs?: number;
+	readonly signal?: AbortSignal;
 }
 
 /** Options of {@link LoopbackGateway.waitForMessages}. */
@@ -188,6 +206,8 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 	readonly #router = new RestRouter();
 	readonly #failures = new RestFailureQueue();
 	readonly #messages = new MessageStore();
+	readonly #commands = new CommandStore();
+	readonly #interactions = new InteractionStore();
 	readonly #connections = new Set<Connection>();
 	readonly #sessions = new Map<string, Session>();
 	readonly #sentMessages: SentMessage[] = [];
@@ -202,6 +222,8 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 		dispatches: 0,
 		restRequests: 0,
 		messagesCreated: 0,
+		interactionsCreated: 0,
+		interactionResponses: 0,
 	};
 	#server: Server | null = null;
 	#webSocketServer: WebSocketServer | null = null;
@@ -225,6 +247,15 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 		this.#fixtures = new GatewayFixtures(options, this.#ids);
 		this.#port = this.#options.port;
 		registerDefaultRestRoutes(this.#router, this.#routeHost());
+		registerInteractionRoutes(this.#router, {
+			fixtures: this.#fixtures,
+			interactions: this.#interactions,
+			nextId: () => this.#ids.next(),
+			recordResponse: (response) => {
+				this.#counters.interactionResponses += 1;
+				this.emit('interactionResponse', response);
+			},
+		});
 	}
 
 	/**
@@ -364,6 +395,42 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 		return this.#sentMessages;
 	}
 
+	/** The bot's answers to interactions (callbacks, follow-ups, edits), in arrival order. */
+	get interactionResponses(): readonly InteractionResponse[] {
+		return this.#interactions.responses;
+	}
+
+	/**
+	 * The application commands the bot registered (`PUT`/`POST /applications/:id/commands`): the global ones, or
+	 * those of one guild.
+	 */
+	commands(guildId?: string): JsonObject[] {
+		return [...this.#commands.scope(guildId).values()];
+	}
+
+	/**
+	 * Dispatches an INTERACTION_CREATE as if a member ran one of the bot's registered slash commands (or typed in
+	 * one of its autocompleted options), in a fixture guild channel. The bot's answers are recorded in
+	 * {@link LoopbackGateway.interactionResponses}.
+	 * @returns The interaction's id, token and dispatched data.
+	 * @throws {@link InvalidOptionError} for an unregistered command, an unknown channel or user, or bad options.
+	 */
+	injectInteraction(options: InjectInteractionOptions): InjectedInteraction {
+		const id = this.#ids.next();
+		const token = `loopback-interaction-token-${id}`;
+		const data = buildInteraction(options, {
+			fixtures: this.#fixtures,
+			commands: this.#commands,
+			id,
+			token,
+			defaultChannelId: this.channelId,
+		});
+		this.#interactions.add({ id, token, channelId: data['channel_id'] as string });
+		this.#counters.interactionsCreated += 1;
+		this.dispatch('INTERACTION_CREATE', data);
+		return { id, token, data };
+	}
+
 	/** Every REST request, in order, with the status it got. */
 	get requests(): readonly RestRequestRecord[] {
 		return this.#requests;
@@ -395,24 +462,54 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 	 * @throws Error after `timeoutMs`, saying how many arrived; the signal's reason when it aborts.
 	 */
 	waitForMessages(count: number, options: WaitForMessagesOptions = {}): Promise<SentMessage[]> {
+		const { channelId } = options;
+		const where = channelId === undefined ? '' : ` in channel ${channelId}`;
+		return this.#waitFor(count, options, 'message', `sent messages${where}`, () =>
+			this.#sentMessages.filter((message) => channelId === undefined || message.channelId === channelId),
+		);
+	}
+
+	/**
+	 * Resolves once the bot has answered interactions `count` times (callbacks, follow-ups and edits; of one
+	 * interaction if `interactionId` is given), counting answers already given.
+	 * @returns The first `count` matching answers.
+	 * @throws Error after `timeoutMs`, saying how many arrived; the signal's reason when it aborts.
+	 */
+	waitForInteractionResponses(
+		count: number,
+		options: WaitForInteractionResponsesOptions = {},
+	): Promise<InteractionResponse[]> {
+		const { interactionId } = options;
+		const what = `interaction responses${interactionId === undefined ? '' : ` to ${interactionId}`}`;
+		return this.#waitFor(count, options, 'interactionResponse', what, () =>
+			this.#interactions.responses.filter((r) => interactionId === undefined || r.interactionId === interactionId),
+		);
+	}
+
+	/** Waits until `matching()` has `count` items, checking again on each `event`. */
+	#waitFor<T>(
+		count: number,
+		options: { readonly timeoutMs?: number; readonly signal?: AbortSignal },
+		event: 'message' | 'interactionResponse',
+		what: string,
+		matching: () => readonly T[],
+	): Promise<T[]> {
 		if (!Number.isSafeInteger(count) || count < 1) throw invalidOption('count', 'a positive integer', count);
-		const { channelId, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, signal } = options;
+		const { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, signal } = options;
 		// A longer timer would overflow and fire at once.
 		if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) {
 			throw invalidOption('options.timeoutMs', describeRange({ min: 0, max: MAX_TIMER_MS, unit: 'ms' }), timeoutMs);
 		}
-		const matching = () =>
-			this.#sentMessages.filter((message) => channelId === undefined || message.channelId === channelId);
 		const now = matching();
 		if (now.length >= count) return Promise.resolve(now.slice(0, count));
 		if (signal?.aborted) return Promise.reject(signal.reason);
 		return new Promise((resolve, reject) => {
 			const cleanup = () => {
 				clearTimeout(timer);
-				this.off('message', onMessage);
+				this.off(event, onEvent);
 				signal?.removeEventListener('abort', onAbort);
 			};
-			const onMessage = () => {
+			const onEvent = () => {
 				const found = matching();
 				if (found.length < count) return;
 				cleanup();
@@ -424,14 +521,9 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 			};
 			const timer = setTimeout(() => {
 				cleanup();
-				const where = channelId === undefined ? '' : ` in channel ${channelId}`;
-				reject(
-					new Error(
-						`Timed out after ${timeoutMs} ms waiting for ${count} sent messages${where}; got ${matching().length}`,
-					),
-				);
+				reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${count} ${what}; got ${matching().length}`));
 			}, timeoutMs);
-			this.on('message', onMessage);
+			this.on(event, onEvent);
 			signal?.addEventListener('abort', onAbort, { once: true });
 		});
 	}
@@ -924,6 +1016,7 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 		return {
 			fixtures: this.#fixtures,
 			messages: this.#messages,
+			commands: this.#commands,
 			attachments: new Map(),
 			gatewayUrl: () => this.#address?.gatewayUrl ?? `ws://127.0.0.1:${this.#port}`,
 			baseUrl: () => `http://127.0.0.1:${this.#address?.port ?? this.#port}`,
@@ -980,6 +1073,8 @@ export class LoopbackGateway extends EventEmitter<LoopbackGatewayEventMap> {
 		if (this.#options.token === null) return true;
 		// Like Discord: gateway discovery and CDN files need no token.
 		if (method === 'GET' && (path === '/gateway' || path.startsWith('/attachments/'))) return true;
+		// Interaction responses carry their credential in the path (the interaction token); discord.js sends no token.
+		if (path.startsWith('/interactions/') || path.startsWith('/webhooks/')) return true;
 		return authorization !== undefined && bareToken(authorization) === this.#options.token;
 	}
 

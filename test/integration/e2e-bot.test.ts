@@ -44,7 +44,13 @@ describe('a worker loop posting through ctx.discord', () => {
 		// The worker had no token: every request reached the gateway through the main thread's REST manager.
 		expect(gateway.requests.filter((r) => r.method === 'POST').every((r) => r.status === 200)).toBe(true);
 		expect(gateway.unhandled).toEqual([]);
-		expect(tasks.status()[0]).toMatchObject({ name: 'poster', runs: 5, failures: 0, worker: true, running: false });
+		expect(tasks.status()[0]).toMatchObject({
+			name: 'poster',
+			successes: 5,
+			failures: 0,
+			worker: true,
+			running: false,
+		});
 	});
 
 	test('discord.js message options are resolved by discord.js on the main thread: allowedMentions, embeds, files', async () => {
@@ -149,7 +155,7 @@ describe('the bot stays responsive while worker loops burn CPU', () => {
 		expect(Math.max(...inWorker)).toBeLessThan(100);
 		expect(gateway.counters.heartbeatAcks - heartbeatsBefore).toBeGreaterThanOrEqual(3);
 		expect(client.ws.ping).toBeLessThan(100);
-		expect(tasks.status()[0]?.runs).toBeGreaterThanOrEqual(3);
+		expect(tasks.status()[0]?.successes).toBeGreaterThanOrEqual(3);
 		tasks.cancel('heavy');
 
 		// The same body as a main-thread loop: the event loop is blocked for 250 ms at a time.
@@ -192,7 +198,7 @@ describe('gateway trouble while loops run', () => {
 		expect(contents(gateway)).toEqual(Array.from({ length: 24 }, (_, i) => `n ${i}`));
 		expect(gateway.counters.resumes).toBeGreaterThanOrEqual(2);
 		expect(gateway.counters.identifies).toBeGreaterThanOrEqual(2);
-		expect(tasks.status()[0]).toMatchObject({ runs: 24, failures: 0 });
+		expect(tasks.status()[0]).toMatchObject({ successes: 24, failures: 0 });
 	});
 
 	test('a 429 is waited out by the REST manager; 5xx past its retries is retried by the loop with backoff', async () => {

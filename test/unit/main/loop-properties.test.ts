@@ -527,9 +527,9 @@ describe('Loop events', () => {
 		await Promise.all([created.start(), advance(2_000)]);
 		expect(events).toEqual([
 			['loopStarted'],
-			['iterationStarted', { iteration: 0, target: new Date(T0), retry: false }],
+			['iterationStarted', { iteration: 0, target: new Date(T0), retry: false, latenessMs: 0 }],
 			['iterationCompleted', { iteration: 0, durationMs: 200, result: 'result 0' }],
-			['iterationStarted', { iteration: 1, target: new Date(T0 + 1_000), retry: false }],
+			['iterationStarted', { iteration: 1, target: new Date(T0 + 1_000), retry: false, latenessMs: 0 }],
 			['iterationCompleted', { iteration: 1, durationMs: 200, result: 'result 1' }],
 			['loopStopped', { reason: 'completed' }],
 		]);
@@ -545,9 +545,10 @@ describe('Loop events', () => {
 		void created.start();
 		await advance(11_000);
 		expect(started).toEqual([
-			{ iteration: 0, target: new Date(T0), retry: false },
-			{ iteration: 1, target: new Date(T0 + 10_000), retry: false },
-			{ iteration: 1, target: new Date(T0 + 10_000), retry: true },
+			{ iteration: 0, target: new Date(T0), retry: false, latenessMs: 0 },
+			{ iteration: 1, target: new Date(T0 + 10_000), retry: false, latenessMs: 0 },
+			// A retry stands for the failed attempt's target: its lateness is the backoff delay.
+			{ iteration: 1, target: new Date(T0 + 10_000), retry: true, latenessMs: 1_000 },
 		]);
 	});
 
