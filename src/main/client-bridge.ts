@@ -2,9 +2,6 @@ import type { Client, MessageCreateOptions } from 'discord.js';
 import {
 	assertKnownKeys,
 	type Cloneable,
-	DiscordAccessError,
-	describeValue,
-	ErrorCode,
 	InvalidOptionError,
 	invalidOption,
 	type MessageOptions,
@@ -13,7 +10,6 @@ import {
 	type RestCallOptions,
 	type RestMethod,
 } from '../protocol/index.js';
-import { SNOWFLAKE } from './discord-allowlist.js';
 import type { DiscordBridge } from './host-server.js';
 
 /** The options `ctx.discord.send()` takes; discord.js would silently drop any other key. */
@@ -109,11 +105,6 @@ export function clientBridge(client: Client): DiscordBridge {
 	};
 	return {
 		async send(channelId: string, payload: MessagePayload): Promise<Cloneable> {
-			if (!SNOWFLAKE.test(channelId)) {
-				throw new DiscordAccessError(`A channel id must be a snowflake (digits), got ${describeValue(channelId)}`, {
-					code: ErrorCode.DiscordAccessDenied,
-				});
-			}
 			const options = toMessageCreateOptions(payload);
 			messagePayloadClass ??= import('discord.js').then((discord) => discord.MessagePayload);
 			const MessagePayload = await messagePayloadClass;

@@ -11,6 +11,14 @@ async function settle(replies: HostReply[], count: number): Promise<void> {
 	for (let turn = 0; turn < 10_000 && replies.length < count; turn++) await nextTurn();
 }
 
+/** Sends one call (`type` and `id` added) on a fresh channel and waits for its reply. */
+async function answerOne(server: HostServer, call: Record<string, unknown>): Promise<HostReply | undefined> {
+	const replies: HostReply[] = [];
+	server.connect({}, (reply) => replies.push(reply), vi.fn())({ type: 'call', id: 1, ...call });
+	await settle(replies, 1);
+	return replies[0];
+}
+
 describe('HostServer', () => {
 	test('answers the calls of an open invocation, and refuses them once it is closed', async () => {
 		const add = vi.fn((a: number, b: number) => a + b);
@@ -90,6 +98,17 @@ describe('HostServer', () => {
 		expect(replies).toHaveLength(2000);
 	});
 
+	test('refuses a send to a channel id that is not a snowflake, without reaching the client', async () => {
+		const send = vi.fn();
+		const server = new HostServer({});
+		const token = server.open({ ...scope, discord: { send, rest: vi.fn() } });
+
+		const reply = await answerOne(server, { token, method: 'sendMessage', channelId: '../users/@me', payload: 'x' });
+
+		expect(reply).toMatchObject({ result: { ok: false, error: { code: ErrorCode.DiscordAccessDenied } } });
+		expect(send).not.toHaveBeenCalled();
+	});
+
 	test.each([
 		['too many arguments', Array.from({ length: MAX_SERVICE_ARGS + 1 }, () => 0)],
 		['a sparse array of length 2^32 - 1', [new Array(2 ** 32 - 1)]],
@@ -97,22 +116,10 @@ describe('HostServer', () => {
 		const add = vi.fn();
 		const server = new HostServer({ add });
 		const token = server.open(scope);
-		const replies: HostReply[] = [];
-		server.connect(
-			{},
-			(reply) => replies.push(reply),
-			vi.fn(),
-		)({
-			type: 'call',
-			id: 1,
-			token,
-			method: 'callService',
-			name: 'add',
-			args,
-		});
-		await settle(replies, 1);
 
-		expect(replies[0]).toMatchObject({ result: { ok: false, error: { code: ErrorCode.InvalidArgument } } });
+		const reply = await answerOne(server, { token, method: 'callService', name: 'add', args });
+
+		expect(reply).toMatchObject({ result: { ok: false, error: { code: ErrorCode.InvalidArgument } } });
 		expect(add).not.toHaveBeenCalled();
 	});
 });
