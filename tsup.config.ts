@@ -11,6 +11,7 @@ export default defineConfig([
 			testing: 'src/testing/index.ts',
 			prometheus: 'src/prometheus-api.ts',
 			commands: 'src/commands-api.ts',
+			bullmq: 'src/bullmq-api.ts',
 		},
 		format: ['esm', 'cjs'],
 		dts,

@@ -6,6 +6,9 @@ export type { ControllerLogger, LogFields, LogLevel, LogMethod } from './main/co
 export { stderrControllerLogger } from './main/controller-logger.js';
 export type { TaskArgs } from './main/create-loop.js';
 export { loop } from './main/create-loop.js';
+export type { LoopBackend } from './main/cluster/cluster-engine.js';
+export type { ClusterLoopOptions, ClusterLoopStatus } from './main/cluster/cluster-loop.js';
+export { Delivery } from './main/cluster/cluster-loop.js';
 export type { DiscordAllowlist } from './main/discord-allowlist.js';
 export type { LoopControllerEventMap } from './main/events.js';
 export { LoopEvent } from './main/events.js';
@@ -47,6 +50,7 @@ export type { WorkerLoopOptions } from './main/worker-executor.js';
 export { DEFAULT_WORKER_LOOP_OPTIONS, Isolation } from './main/worker-executor.js';
 export type { SerializedError, ServiceMap } from './protocol/index.js';
 export {
+	BackendError,
 	DiscordAccessError,
 	DiscordTasksError,
 	ErrorCode,

@@ -37,6 +37,8 @@ const OPTION_OWNERS: Readonly<Record<string, string>> = {
 	...Object.fromEntries([...WORKER_LOOP_OPTION_KEYS].map((key) => [key, WORKER_LOOPS])),
 	discord: 'worker loops created by a LoopController with a client (tasks.loop(options, taskUrl))',
 	waitUntilReady: 'loops created by a LoopController with a client (tasks.loop())',
+	delivery: "loops of a LoopController with a `backend` (bullmqBackend() from 'discord-tasks/bullmq')",
+	runOn: "loops of a LoopController with a `backend` (bullmqBackend() from 'discord-tasks/bullmq')",
 };
 
 /**
@@ -106,6 +108,8 @@ export interface LoopInternals {
 	readonly discord?: () => DiscordBridge | undefined;
 	/** Option names the caller handles itself. */
 	readonly extraKeys?: readonly string[];
+	/** Makes the loop from its parts (the cluster backend's loop); a plain {@link Loop} by default. */
+	readonly construct?: (parts: ConstructorParameters<typeof Loop<readonly unknown[]>>[0]) => Loop<readonly unknown[]>;
 }
 
 /**
@@ -148,7 +152,7 @@ export function createLoop(
 		executor = inlineExecutor(body);
 		defaultName = body.name || `loop-${++anonymousLoops}`;
 	}
-	return new Loop({
+	const parts = {
 		schedule,
 		resolved,
 		executor,
@@ -157,5 +161,6 @@ export function createLoop(
 		afterLoop: options.afterLoop,
 		onError: options.onError,
 		gate: internals.gate,
-	});
+	};
+	return internals.construct ? internals.construct(parts) : new Loop(parts);
 }

@@ -13,6 +13,14 @@ import {
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { clientBridge } from './client-bridge.js';
+import { BACKEND, type BullMQBackendSpec, ClusterEngine, isLoopBackend, type LoopBackend } from './cluster/cluster-engine.js';
+import {
+	ClusterLoop,
+	type ClusterLoopOptions,
+	type ClusterLoopStatus,
+	checkClusterLoopOptions,
+} from './cluster/cluster-loop.js';
+import { assertKeyPart } from './cluster/cluster-options.js';
 import { type ControllerLogger, describeBadLogger, LogSink } from './controller-logger.js';
 import { createLoop, type TaskArgs } from './create-loop.js';
 import type { LoopControllerEventMap } from './events.js';
@@ -43,6 +51,13 @@ export interface LoopControllerOptions<S extends ServiceMap = ServiceMap> {
 	 * @defaultValue warnings and errors to stderr, debug and info off
 	 */
 	readonly logger?: ControllerLogger;
+	/**
+	 * Run the loops once per tick across every process of the bot (shards, replicas, hosts) instead of in this
+	 * process alone: `bullmqBackend({ connection })` from `discord-tasks/bullmq`. Every process declares the same
+	 * loops; `start`, `stop`, `cancel`, `restart` and `changeInterval` from any of them act on the one cluster-wide
+	 * run. See docs/cluster.md. @defaultValue the in-process engine (no Redis)
+	 */
+	readonly backend?: LoopBackend;
 }
 
 /** Defaults of {@link LoopControllerOptions}. */
@@ -51,8 +66,8 @@ export const DEFAULT_LOOP_CONTROLLER_OPTIONS = {
 	closeTimeoutMs: 10_000,
 } as const satisfies LoopControllerOptions;
 
-/** Options the controller adds to a loop's options. */
-export interface ControllerLoopOptions {
+/** Options the controller adds to a loop's options (`delivery` and `runOn` need a `backend`). */
+export interface ControllerLoopOptions extends ClusterLoopOptions {
 	/**
 	 * Wait for the client's `clientReady` before the first iteration of every run (discord.py's most common
 	 * `before_loop`, `await bot.wait_until_ready()`); runs before the loop's own `beforeLoop`.
@@ -76,6 +91,8 @@ export interface LoopStatus extends LoopStatsSnapshot {
 	readonly currentLoop: number;
 	/** ISO date, or null. */
 	readonly nextIteration: string | null;
+	/** With a `backend`: which process ran the latest iteration, and the cluster-wide counters. */
+	readonly cluster?: ClusterLoopStatus;
 }
 
 interface Tracked {
@@ -100,7 +117,7 @@ export type LoopArgsByName = { readonly [name: string]: readonly unknown[] };
 export type LoopArgs<L extends LoopArgsByName, N extends string> = N extends keyof L ? L[N] : readonly unknown[];
 
 /** The options a controller adds to `loop()`'s. */
-const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<ControllerLoopOptions>({ waitUntilReady: true });
+const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<Pick<ControllerLoopOptions, 'waitUntilReady'>>({ waitUntilReady: true });
 
 const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	client: true,
@@ -108,6 +125,7 @@ const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	closeOnClientDestroy: true,
 	closeTimeoutMs: true,
 	logger: true,
+	backend: true,
 });
 
 /**
@@ -154,6 +172,15 @@ function whenStopped(loop: AnyLoop): Promise<void> {
 	});
 	stopped.catch(() => {});
 	return stopped;
+}
+
+/** The shards this process's client holds, for `runOn` (ShardingManager, hybrid clusters, or the client's own). */
+function shardsOf(client: Client | undefined): { readonly ids: readonly number[]; readonly count: number } {
+	const shard = client?.shard;
+	if (shard) return { ids: shard.ids, count: shard.count };
+	const options = client?.options;
+	const ids = Array.isArray(options?.shards) ? options.shards : [0];
+	return { ids, count: options?.shardCount ?? Math.max(1, ...ids.map((id) => id + 1)) };
 }
 
 function describeSchedule(loop: AnyLoop): string {
@@ -203,6 +230,8 @@ export class LoopController<
 	/** How this controller's worker loops reach Discord: made once, carried with every iteration. */
 	readonly #bridge: DiscordBridge | undefined;
 	#closing: Promise<void> | undefined;
+	/** The cluster engine, with a `backend`. */
+	readonly #engine: ClusterEngine | undefined;
 
 	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
 	constructor(options: LoopControllerOptions<S> = {}) {
@@ -229,6 +258,17 @@ export class LoopController<
 		this.#bridge = client ? clientBridge(client) : undefined;
 		this.#closeTimeoutMs = closeTimeoutMs;
 		this.#poolOption = options.pool;
+		if (options.backend !== undefined) {
+			if (!isLoopBackend(options.backend)) {
+				throw new InvalidOptionError(
+					'backend',
+					`\`backend\` must be made by bullmqBackend() from 'discord-tasks/bullmq', got ${describeValue(options.backend)}`,
+				);
+			}
+			this.#engine = new ClusterEngine(options.backend[BACKEND] as BullMQBackendSpec, this.#log, () =>
+				shardsOf(client),
+			);
+		}
 		if (options.pool instanceof TaskPool) this.#adoptPool(options.pool);
 		else if (options.pool !== undefined) assertTaskPoolOptions(options.pool); // validated now, created on first use
 		if (options.closeOnClientDestroy && client) {
@@ -316,8 +356,20 @@ export class LoopController<
 				loop: created?.name ?? String(options.name),
 				iteration: created?.currentLoop ?? 0,
 			}));
-		const loop = createLoop({ ...options, logger }, body, {
+		const engine = this.#engine;
+		if (engine) {
+			assertKeyPart(options?.name, 'name', 'A cluster loop needs a `name` that every process gives it: it');
+			checkClusterLoopOptions(options as ClusterLoopOptions);
+		}
+		const { delivery, runOn, ...loopOptions } = options as typeof options & ClusterLoopOptions;
+		const loop = createLoop({ ...(engine ? loopOptions : options), logger }, body, {
 			extraKeys: [...CONTROLLER_LOOP_OPTION_KEYS],
+			...(engine
+				? {
+						construct: (parts) =>
+							new ClusterLoop(parts, engine, { ...(delivery ? { delivery } : {}), ...(runOn ? { runOn } : {}) }),
+					}
+				: {}),
 			defaultPool: () => this.pool,
 			dedicatedPoolOptions: () => this.#dedicatedPoolOptions(),
 			discord: () => bridge,
@@ -424,7 +476,7 @@ export class LoopController<
 			tracked.promise ??= whenStopped(loop);
 			return tracked.promise;
 		}
-		tracked.promise = loop.start(...args);
+		tracked.promise = loop instanceof ClusterLoop ? loop.startOrAttach(args) : loop.start(...args);
 		tracked.args = args;
 		return tracked.promise;
 	}
@@ -476,6 +528,7 @@ export class LoopController<
 				currentLoop: loop.currentLoop,
 				nextIteration: loop.nextIteration?.toISOString() ?? null,
 				...tracked.stats.snapshot(),
+				...(loop instanceof ClusterLoop ? { cluster: loop.cluster } : {}),
 			};
 		});
 	}
@@ -489,7 +542,23 @@ export class LoopController<
 		return this.#closing;
 	}
 
+	/**
+	 * With a `backend`: connects to it and checks its configuration (Redis reachable, the password accepted, no
+	 * eviction), so that a bad set-up fails at start-up with an error that says what to do. Optional: the first
+	 * loop connects anyway, and `start()` reports the same error. Without a backend it resolves at once.
+	 * @throws {@link BackendError}
+	 */
+	async connect(): Promise<void> {
+		await this.#engine?.connect();
+	}
+
 	async #close(timeoutMs: number): Promise<void> {
+		if (this.#engine) {
+			// The cluster's loops go on in the other processes: this one only leaves (its ticks may finish).
+			await this.#engine.close(timeoutMs);
+			await this.#pool?.close();
+			return;
+		}
 		const loops = this.list();
 		// A loop in the middle of an iteration may finish it; one that is sleeping or backing off ends now (a
 		// stop() there would still wait for, and run, one more iteration: A17).

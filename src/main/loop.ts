@@ -92,6 +92,37 @@ const STATE_OF_PHASE: Readonly<Record<Phase, LoopState>> = {
 	done: LoopState.Idle,
 };
 
+/**
+ * What a loop driven by another engine (the cluster backend) reads and writes of a {@link Loop}: its executor, its
+ * schedule, its hooks and settings, and its event emitter. Read through {@link loopParts}.
+ * @internal
+ */
+export interface LoopParts<Args extends readonly unknown[]> {
+	readonly executor: Executor<Args>;
+	readonly clock: Clock;
+	readonly random: () => number;
+	readonly logger: LoopLogger;
+	readonly jitterMs: number;
+	readonly missed: MissedIterations;
+	readonly gate: ((signal: AbortSignal) => Promise<unknown>) | undefined;
+	schedule(): Schedule;
+	setSchedule(schedule: Schedule): void;
+	beforeLoop(): LoopHook | undefined;
+	afterLoop(): LoopHook | undefined;
+	/** Calls the error hook (or logs); returns the error that ends the run (A12: a throwing hook replaces it). */
+	reportError(error: unknown): Promise<unknown>;
+	isRetryable(error: unknown): boolean;
+	hears(event: keyof LoopEventMap): boolean;
+	emit<E extends keyof LoopEventMap>(event: E, info?: LoopEventMap[E][0]): void;
+}
+
+let partsOf: <Args extends readonly unknown[]>(loop: Loop<Args>) => LoopParts<Args>;
+
+/** The parts of a loop another engine drives it with. @internal */
+export function loopParts<Args extends readonly unknown[]>(loop: Loop<Args>): LoopParts<Args> {
+	return partsOf(loop);
+}
+
 interface PendingStart<Args> {
 	args: Args;
 	readonly resolve: (value: Promise<void>) => void;
@@ -139,6 +170,28 @@ interface PendingStart<Args> {
  * ```
  */
 export class Loop<Args extends readonly unknown[] = readonly unknown[]> {
+	static {
+		partsOf = <A extends readonly unknown[]>(loop: Loop<A>): LoopParts<A> => ({
+			executor: loop.#executor,
+			clock: loop.#clock,
+			random: loop.#random,
+			logger: loop.#logger,
+			jitterMs: loop.#jitterMs,
+			missed: loop.#missed,
+			gate: loop.#gate,
+			schedule: () => loop.#schedule,
+			setSchedule: (schedule) => {
+				loop.#schedule = schedule;
+			},
+			beforeLoop: () => loop.#beforeLoop,
+			afterLoop: () => loop.#afterLoop,
+			reportError: (error) => loop.#reportError(error),
+			isRetryable: (error) => loop.#isRetryable(error),
+			hears: (event) => loop.#hears(event),
+			emit: (event, info) => loop.#emit(event, info),
+		});
+	}
+
 	/** The loop's name (logs, errors, the controller). */
 	readonly name: string;
 	/** Retry matching errors with backoff (read live: a change applies to the next failure, C16). */

@@ -25,6 +25,8 @@ export const ErrorCode = {
 	DiscordUnavailable: 'ERR_DISCORD_UNAVAILABLE',
 	ProtocolVersionMismatch: 'ERR_PROTOCOL_VERSION_MISMATCH',
 	ProtocolUnexpectedMessage: 'ERR_PROTOCOL_UNEXPECTED_MESSAGE',
+	BackendUnavailable: 'ERR_BACKEND_UNAVAILABLE',
+	BackendMisconfigured: 'ERR_BACKEND_MISCONFIGURED',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -261,6 +263,21 @@ export class WorkerCrashedError extends DiscordTasksError {
 }
 
 /** A call was made on a pool (or channel) that is closed. */
+/**
+ * The cluster backend cannot work: Redis cannot be reached (`ERR_BACKEND_UNAVAILABLE`), or it is set up in a way
+ * that would lose loops (`ERR_BACKEND_MISCONFIGURED`: a wrong password, an eviction policy, data of another BullMQ
+ * major version under the prefix). The message says what to do.
+ */
+export class BackendError extends DiscordTasksError {
+	override readonly name = 'BackendError';
+	constructor(
+		message: string,
+		options: { code: typeof ErrorCode.BackendUnavailable | typeof ErrorCode.BackendMisconfigured; cause?: unknown },
+	) {
+		super(message, options);
+	}
+}
+
 export class PoolClosedError extends DiscordTasksError {
 	override readonly name = 'PoolClosedError';
 	constructor(message: string, options: { cause?: unknown } = {}) {
@@ -493,6 +510,9 @@ const field = <T>(serialized: SerializedError, key: string, fallback: T): T =>
 
 /** Code → class: how our own errors are rebuilt with their class. */
 const REGISTRY: Readonly<Record<ErrorCode, ErrorFactory>> = {
+	ERR_BACKEND_UNAVAILABLE: (s, cause) => new BackendError(s.message, { code: ErrorCode.BackendUnavailable, cause }),
+	ERR_BACKEND_MISCONFIGURED: (s, cause) =>
+		new BackendError(s.message, { code: ErrorCode.BackendMisconfigured, cause }),
 	ERR_INVALID_OPTION: (s, cause) => new InvalidOptionError(field(s, 'option', ''), s.message, { cause }),
 	ERR_INVALID_ARGUMENT: (s, cause) =>
 		new InvalidOptionError(field(s, 'option', ''), s.message, { code: ErrorCode.InvalidArgument, cause }),

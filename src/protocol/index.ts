@@ -11,6 +11,7 @@ export {
 	InvalidOptionError,
 	LoopStateError,
 	MAX_CAUSE_DEPTH,
+	BackendError,
 	PoolClosedError,
 	PoolQueueFullError,
 	ProtocolError,

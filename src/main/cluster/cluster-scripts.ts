@@ -1,0 +1,302 @@
+/**
+ * The Lua scripts of the cluster state machine. Each one reads and changes one loop's hash atomically, so two
+ * processes can never both start a run, both end it, or both schedule the next tick; each publishes the loop's new
+ * snapshot on the control channel, which every process mirrors. The transitions are the table on `ClusterLoop`.
+ *
+ * KEYS[1] is the loop's hash, KEYS[2] the set of loops that have a run, KEYS[3] the set of declared loops (by last
+ * declaration). ARGV[1] is the control channel, ARGV[2] the loop's name.
+ * @internal
+ */
+
+/** The fields every snapshot carries, in order (see `ClusterSnapshot`). */
+export const SNAPSHOT_FIELDS = [
+	'state',
+	'gen',
+	'iter',
+	'phase',
+	'due',
+	'stop',
+	'failed',
+	'ranBy',
+	'ranAt',
+	'successes',
+	'failures',
+	'retries',
+	'schedule',
+	'last',
+	'job',
+	'queue',
+] as const;
+
+const COMMON = `
+local function publish(event, extra)
+	local fields = redis.call('HMGET', KEYS[1], ${SNAPSHOT_FIELDS.map((field) => `'${field}'`).join(', ')})
+	redis.call('PUBLISH', ARGV[1], cjson.encode({ n = ARGV[2], e = event, x = extra or '', s = fields }))
+end
+local function nextJob(gen)
+	local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+	return ARGV[2] .. '/' .. gen .. '/' .. seq
+end
+`;
+
+/** A script and the number of its KEYS. */
+export interface ClusterScript {
+	readonly keys: number;
+	readonly lua: string;
+}
+
+const script = (keys: number, body: string): ClusterScript => ({ keys, lua: COMMON + body });
+
+export const CLUSTER_SCRIPTS = {
+	/**
+	 * Declares the loop (KEYS[3] gets the time): ARGV[3] the definition's fingerprint, ARGV[4] its schedule, ARGV[5]
+	 * now. A new fingerprint replaces the stored schedule (a deploy changed the definition): `{ 'changed', schedule }`;
+	 * otherwise `{ 'same', schedule }` with the cluster's schedule (a `changeInterval()` elsewhere).
+	 */
+	declare: script(
+		3,
+		`
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
+if not redis.call('HGET', KEYS[1], 'state') then
+	redis.call('HSET', KEYS[1], 'state', 'idle', 'gen', 0, 'iter', 0, 'phase', 'idle', 'failed', 0, 'stop', 0)
+end
+if redis.call('HGET', KEYS[1], 'def') ~= ARGV[3] then
+	redis.call('HSET', KEYS[1], 'def', ARGV[3], 'schedule', ARGV[4])
+	publish('schedule')
+	return { 'changed', ARGV[4] }
+end
+return { 'same', redis.call('HGET', KEYS[1], 'schedule') }
+`,
+	),
+	/**
+	 * `start()`: idle → starting with a new generation. ARGV[3] the arguments (JSON), ARGV[4] the process, ARGV[5]
+	 * `count` ('' for none). `{ 1, gen }` when this call started the run, `{ 0, gen }` when one is under way.
+	 */
+	start: script(
+		2,
+		`
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and state ~= 'idle' then return { 0, tonumber(redis.call('HGET', KEYS[1], 'gen')) } end
+local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
+redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', ARGV[3], 'starter', ARGV[4],
+	'count', ARGV[5], 'iter', 0, 'stop', 0, 'failed', 0, 'job', '', 'started', '', 'pending', '', 'due', '')
+redis.call('SADD', KEYS[2], ARGV[2])
+publish('started', ARGV[4])
+return { 1, gen }
+`,
+	),
+	/**
+	 * The start-up is over: starting → running with the first tick. ARGV[3] gen, ARGV[4] the first due time ('' for
+	 * none: the run completes), ARGV[5] the queue. Returns `{ 'ok', jobId }`, `{ 'cancelled' }` (cancelled during the
+	 * start-up: no afterLoop), `{ 'ending' }` (no first target) or `{ 'stale' }`.
+	 */
+	launch: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen')
+if h[2] ~= ARGV[3] then return { 'stale' } end
+if h[1] == 'cancelling' then return { 'cancelled' } end
+if h[1] ~= 'starting' then return { 'stale' } end
+if ARGV[4] == '' then
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending')
+	publish('ending')
+	return { 'ending' }
+end
+local job = nextJob(ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'running', 'phase', 'waiting', 'job', job, 'due', ARGV[4], 'queue', ARGV[5])
+publish('waiting')
+return { 'ok', job }
+`,
+	),
+	/**
+	 * A process took tick ARGV[4] of generation ARGV[3]. ARGV[5] the process, ARGV[6] now, ARGV[7] '1' for
+	 * at-most-once delivery, ARGV[8] the tick's target. Returns `{ 'run' | 'lost', iter, args }` ('lost': this tick's
+	 * body began once already, in a process that died), `{ 'cancelled' }` (this process ends the cancelled run) or
+	 * `{ 'stale' }` (not the loop's current tick: drop it).
+	 */
+	begin: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'started', 'iter', 'args')
+if h[2] ~= ARGV[3] or h[3] ~= ARGV[4] then return { 'stale' } end
+if h[1] == 'cancelling' then
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+	publish('ending')
+	return { 'cancelled' }
+end
+if h[1] ~= 'running' then return { 'stale' } end
+local verdict = 'run'
+if h[4] == ARGV[4] and ARGV[7] == '1' then verdict = 'lost' end
+redis.call('HSET', KEYS[1], 'phase', 'running', 'started', ARGV[4], 'ranBy', ARGV[5], 'ranAt', ARGV[6], 'last', ARGV[8])
+publish('running', ARGV[5])
+return { verdict, tonumber(h[5]), h[6] }
+`,
+	),
+	/**
+	 * The tick ARGV[4] of generation ARGV[3] is over. ARGV[5] its outcome: 'ok', 'failed', 'lost' or 'cancelled';
+	 * ARGV[6] the next due time ('' for none); ARGV[7] the retries it made. Returns `{ 'next', iter, jobId }` (add
+	 * that tick), `{ 'completed' | 'stopped' | 'failed' | 'cancelled', iter }` (this process ends the run) or
+	 * `{ 'stale' }`.
+	 */
+	end: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'iter', 'count', 'stop')
+if h[2] ~= ARGV[3] or h[3] ~= ARGV[4] then return { 'stale' } end
+local iter = tonumber(h[4])
+local outcome = ARGV[5]
+if outcome == 'ok' then
+	iter = iter + 1
+	redis.call('HSET', KEYS[1], 'iter', iter)
+	redis.call('HINCRBY', KEYS[1], 'successes', 1)
+elseif outcome == 'failed' then
+	redis.call('HINCRBY', KEYS[1], 'failures', 1)
+end
+if tonumber(ARGV[7]) > 0 then redis.call('HINCRBY', KEYS[1], 'retries', tonumber(ARGV[7])) end
+local ending = nil
+if h[1] == 'cancelling' or outcome == 'cancelled' then ending = 'cancelled'
+elseif h[1] ~= 'running' then return { 'stale' }
+elseif outcome == 'failed' then ending = 'failed'
+elseif h[6] == '1' then ending = 'stopped'
+elseif outcome == 'ok' and h[5] ~= '' and iter >= tonumber(h[5]) then ending = 'completed'
+elseif ARGV[6] == '' then ending = 'completed' end
+if ending then
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+	if ending == 'failed' then redis.call('HSET', KEYS[1], 'failed', 1) end
+	publish('ending')
+	return { ending, iter }
+end
+local job = nextJob(ARGV[3])
+redis.call('HSET', KEYS[1], 'phase', 'waiting', 'job', job, 'due', ARGV[6])
+publish('waiting')
+return { 'next', iter, job }
+`,
+	),
+	/**
+	 * The run has ended (after afterLoop): → idle, or straight to starting with the arguments a `restart()` queued.
+	 * ARGV[3] gen, ARGV[4] the reason, ARGV[5] the error's summary (JSON, or ''), ARGV[6] the process. Returns
+	 * `{ 'idle' }`, `{ 'restart', gen, args }` (this process starts the queued run) or `{ 'stale' }`.
+	 */
+	finish: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'gen', 'pending')
+if h[1] ~= ARGV[3] then return { 'stale' } end
+redis.call('HSET', KEYS[1], 'state', 'idle', 'phase', 'idle', 'job', '', 'iter', 0, 'due', '', 'stop', 0)
+if ARGV[4] == 'failed' then redis.call('HSET', KEYS[1], 'failed', 1) end
+publish('stopped', cjson.encode({ reason = ARGV[4], error = ARGV[5] }))
+if h[2] and h[2] ~= '' then
+	local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
+	redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', h[2], 'pending', '', 'starter', ARGV[6],
+		'iter', 0, 'stop', 0, 'failed', 0, 'started', '')
+	publish('started', ARGV[6])
+	return { 'restart', gen, h[2] }
+end
+redis.call('SREM', KEYS[2], ARGV[2])
+return { 'idle' }
+`,
+	),
+	/** `stop()`: the run ends after its next body. */
+	stop: script(
+		2,
+		`
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'running' and state ~= 'starting' then return 0 end
+redis.call('HSET', KEYS[1], 'stop', 1)
+publish('stop')
+return 1
+`,
+	),
+	/**
+	 * `cancel()`, and `restart()` with ARGV[3] = its arguments (JSON; '' for a plain cancel). Returns `{ 'none' }`
+	 * (nothing to cancel), `{ 'starting', gen }` (the starting process abandons its start-up), `{ 'body', gen }` (the
+	 * process running the body aborts it and ends the run) or `{ 'waiting', gen, job, queue }` (no body runs: the
+	 * caller removes the pending tick and ends the run).
+	 */
+	cancel: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'state', 'phase', 'job', 'gen', 'queue')
+local state = h[1]
+if not state or state == 'idle' then return { 'none' } end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'pending', ARGV[3]) end
+if state == 'starting' then
+	redis.call('HSET', KEYS[1], 'state', 'cancelling')
+	publish('cancel')
+	return { 'starting', tonumber(h[4]) }
+end
+if state ~= 'running' then return { 'none' } end
+if h[2] == 'running' then
+	redis.call('HSET', KEYS[1], 'state', 'cancelling')
+	publish('cancel')
+	return { 'body', tonumber(h[4]) }
+end
+redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+publish('ending')
+return { 'waiting', tonumber(h[4]), h[3], h[5] }
+`,
+	),
+	/**
+	 * Stores the schedule ARGV[5] (a `changeInterval()`, or a deploy's new definition) and, when the run sleeps
+	 * towards tick ARGV[4] of generation ARGV[3], replaces that tick by one due at ARGV[6]: `{ 'moved', job }`
+	 * (remove the old tick, add this one) or `{ 'kept' }`.
+	 */
+	reschedule: script(
+		2,
+		`
+redis.call('HSET', KEYS[1], 'schedule', ARGV[5])
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'phase', 'job')
+if h[1] == 'running' and h[2] == ARGV[3] and h[3] == 'waiting' and h[4] == ARGV[4] and ARGV[6] ~= '' then
+	local job = nextJob(ARGV[3])
+	redis.call('HSET', KEYS[1], 'job', job, 'due', ARGV[6])
+	publish('waiting')
+	return { 'moved', job }
+end
+publish('schedule')
+return { 'kept' }
+`,
+	),
+	/**
+	 * The watchdog, run by one process at a time. KEYS[2] running loops, KEYS[3] declarations; ARGV[3] the prefix of
+	 * the loop hashes, ARGV[4] the prefix of BullMQ's keys, ARGV[5] now, ARGV[6] how late a pending tick may be
+	 * before it counts as lost, ARGV[7] the declarations older than which a loop is removed. A running loop whose
+	 * tick is gone (its process died between two steps) gets a new one due now; a loop nobody declares any more is
+	 * removed. Returns `{ repairs, removed }`: flat lists of `name, job, queue, gen, due` and `name, job, queue`.
+	 */
+	watch: script(
+		3,
+		`
+local repairs = {}
+local removed = {}
+local now = tonumber(ARGV[5])
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+	local key = ARGV[3] .. name
+	local h = redis.call('HMGET', key, 'state', 'phase', 'job', 'queue', 'due', 'gen')
+	if h[1] == 'running' and h[3] and h[3] ~= '' and redis.call('EXISTS', ARGV[4] .. h[4] .. ':' .. h[3]) == 0 then
+		local late = h[2] == 'running' or (tonumber(h[5]) or 0) + tonumber(ARGV[6]) < now
+		if late then
+			local seq = redis.call('HINCRBY', key, 'seq', 1)
+			local job = name .. '/' .. h[6] .. '/' .. seq
+			redis.call('HSET', key, 'phase', 'waiting', 'job', job, 'due', now)
+			table.insert(repairs, name); table.insert(repairs, job); table.insert(repairs, h[4])
+			table.insert(repairs, h[6]); table.insert(repairs, tostring(now))
+		end
+	elseif not h[1] then
+		redis.call('SREM', KEYS[2], name)
+	end
+end
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[7])) do
+	local key = ARGV[3] .. name
+	local h = redis.call('HMGET', key, 'job', 'queue')
+	table.insert(removed, name); table.insert(removed, h[1] or ''); table.insert(removed, h[2] or '')
+	redis.call('DEL', key)
+	redis.call('ZREM', KEYS[3], name)
+	redis.call('SREM', KEYS[2], name)
+	redis.call('PUBLISH', ARGV[1], cjson.encode({ n = name, e = 'removed', x = '', s = {} }))
+end
+return { repairs, removed }
+`,
+	),
+} as const satisfies Record<string, ClusterScript>;
+
+export type ClusterScriptName = keyof typeof CLUSTER_SCRIPTS;
