@@ -13,7 +13,13 @@ import {
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { clientBridge } from './client-bridge.js';
-import { BACKEND, type BullMQBackendSpec, ClusterEngine, isLoopBackend, type LoopBackend } from './cluster/cluster-engine.js';
+import {
+	BACKEND,
+	type BullMQBackendSpec,
+	ClusterEngine,
+	isLoopBackend,
+	type LoopBackend,
+} from './cluster/cluster-engine.js';
 import {
 	ClusterLoop,
 	type ClusterLoopOptions,
@@ -117,7 +123,9 @@ export type LoopArgsByName = { readonly [name: string]: readonly unknown[] };
 export type LoopArgs<L extends LoopArgsByName, N extends string> = N extends keyof L ? L[N] : readonly unknown[];
 
 /** The options a controller adds to `loop()`'s. */
-const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<Pick<ControllerLoopOptions, 'waitUntilReady'>>({ waitUntilReady: true });
+const CONTROLLER_LOOP_OPTION_KEYS = optionKeySet<Pick<ControllerLoopOptions, 'waitUntilReady'>>({
+	waitUntilReady: true,
+});
 
 const CONTROLLER_OPTION_KEYS = optionKeySet<LoopControllerOptions>({
 	client: true,

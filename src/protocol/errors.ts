@@ -511,8 +511,7 @@ const field = <T>(serialized: SerializedError, key: string, fallback: T): T =>
 /** Code → class: how our own errors are rebuilt with their class. */
 const REGISTRY: Readonly<Record<ErrorCode, ErrorFactory>> = {
 	ERR_BACKEND_UNAVAILABLE: (s, cause) => new BackendError(s.message, { code: ErrorCode.BackendUnavailable, cause }),
-	ERR_BACKEND_MISCONFIGURED: (s, cause) =>
-		new BackendError(s.message, { code: ErrorCode.BackendMisconfigured, cause }),
+	ERR_BACKEND_MISCONFIGURED: (s, cause) => new BackendError(s.message, { code: ErrorCode.BackendMisconfigured, cause }),
 	ERR_INVALID_OPTION: (s, cause) => new InvalidOptionError(field(s, 'option', ''), s.message, { cause }),
 	ERR_INVALID_ARGUMENT: (s, cause) =>
 		new InvalidOptionError(field(s, 'option', ''), s.message, { code: ErrorCode.InvalidArgument, cause }),

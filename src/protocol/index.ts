@@ -4,6 +4,7 @@ export { describeUncloneable } from './cloneable.js';
 export { describeValue } from './describe-value.js';
 export type { DiscordTasksErrorOptions, IterationInfo, SerializedError, WorkerCrashInfo } from './errors.js';
 export {
+	BackendError,
 	DiscordAccessError,
 	DiscordTasksError,
 	deserializeError,
@@ -11,7 +12,6 @@ export {
 	InvalidOptionError,
 	LoopStateError,
 	MAX_CAUSE_DEPTH,
-	BackendError,
 	PoolClosedError,
 	PoolQueueFullError,
 	ProtocolError,

@@ -12,6 +12,8 @@ export interface RedisServer {
 	stop(): Promise<void>;
 	/** Kills the server at once, as a crash would, and starts it again on the same port (an empty Redis). */
 	restart(): Promise<void>;
+	/** Freezes the server for `ms` (SIGSTOP, then SIGCONT): to the clients, Redis is gone and comes back. */
+	pause(ms: number): Promise<void>;
 	/** Runs one command (inline protocol) and returns the raw reply. */
 	command(...args: string[]): Promise<string>;
 }
@@ -90,7 +92,7 @@ async function waitForPong(port: number, child: ChildProcess): Promise<void> {
 	for (;;) {
 		if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
 		try {
-			if ((await send(port, ['PING'], 200)).startsWith('+PONG')) return;
+			if (/^(\+PONG|-NOAUTH)/.test(await send(port, ['PING'], 200))) return; // a password-protected server is up too
 		} catch {}
 		if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
 		await new Promise((resolve) => setTimeout(resolve, 20));
@@ -136,6 +138,11 @@ export async function startRedis(extra: readonly string[] = []): Promise<RedisSe
 			port,
 			url: `redis://127.0.0.1:${port}`,
 			command: (...args) => send(port, args),
+			async pause(ms) {
+				child.kill('SIGSTOP');
+				await new Promise((resolve) => setTimeout(resolve, ms));
+				child.kill('SIGCONT');
+			},
 			async restart() {
 				await kill(child, 'SIGKILL');
 				child = launch(port, dir, extra);

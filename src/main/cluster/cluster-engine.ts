@@ -2,8 +2,8 @@ import type { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { BackendError, ErrorCode } from '../../protocol/index.js';
 import type { LogSink } from '../controller-logger.js';
-import { CLUSTER_SCRIPTS, type ClusterScriptName, SNAPSHOT_FIELDS } from './cluster-scripts.js';
 import type { ResolvedBackendOptions } from './cluster-options.js';
+import { CLUSTER_SCRIPTS, type ClusterScriptName, SNAPSHOT_FIELDS } from './cluster-scripts.js';
 
 /** The brand of a backend made by `bullmqBackend()` (`Symbol.for`: it holds across copies of the package). */
 export const BACKEND = Symbol.for('discord-tasks.loopBackend');
@@ -148,19 +148,31 @@ export class ClusterEngine {
 		const options = this.#options;
 		const client = new Redis(redisOptions(options.connection, { maxRetriesPerRequest: 2, lazyConnect: true }) as never);
 		this.#client = client;
+		// While connecting, an error is the answer connect() reports (ioredis rejects with "Connection is closed."
+		// and emits the reason, such as WRONGPASS, as an event); once connected, errors are logged.
+		let refused: Error | undefined;
+		const onConnectError = (error: Error) => {
+			refused ??= error;
+		};
+		client.on('error', onConnectError);
+		await this.#check(client, () => refused);
+		client.off('error', onConnectError);
 		client.on('error', (error: Error) => this.#log.log('warn', 'Redis connection error', { loop: '', err: error }));
-		await this.#check(client);
 		for (const [name, { keys, lua }] of Object.entries(CLUSTER_SCRIPTS)) {
 			client.defineCommand(`dt_${name}`, { numberOfKeys: keys, lua });
 		}
 		this.#scripts = true;
 		const subscriber = client.duplicate();
 		this.#subscriber = subscriber;
-		subscriber.on('error', (error: Error) => this.#log.log('warn', 'Redis control connection error', { loop: '', err: error }));
+		subscriber.on('error', (error: Error) =>
+			this.#log.log('warn', 'Redis control connection error', { loop: '', err: error }),
+		);
 		subscriber.on('message', (_channel: string, message: string) => this.#onControl(message));
 		await subscriber.subscribe(this.#channel);
 		this.#workerConnection = new Redis(redisOptions(options.connection, { maxRetriesPerRequest: null }) as never);
-		this.#workerConnection.on('error', (error: Error) => this.#log.log('warn', 'Redis worker connection error', { loop: '', err: error }));
+		this.#workerConnection.on('error', (error: Error) =>
+			this.#log.log('warn', 'Redis worker connection error', { loop: '', err: error }),
+		);
 		if (this.#closed) return;
 		await Promise.all([...this.#members.values()].map((member) => this.#declare(member)));
 		const { ids } = this.#shards();
@@ -169,7 +181,7 @@ export class ClusterEngine {
 		this.#every(options.watchdogMs, () => this.#watch());
 	}
 
-	async #check(client: Redis): Promise<void> {
+	async #check(client: Redis, refused: () => Error | undefined): Promise<void> {
 		const where = describeConnection(this.#options.connection);
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		try {
@@ -182,8 +194,9 @@ export class ClusterEngine {
 					);
 				}),
 			]);
-		} catch (error) {
+		} catch (thrown) {
 			client.disconnect();
+			const error = refused() ?? thrown;
 			const message = error instanceof Error ? error.message : String(error);
 			if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message)) {
 				throw new BackendError(
@@ -257,7 +270,9 @@ export class ClusterEngine {
 				maxStalledCount: 1,
 			},
 		);
-		worker.on('error', (error: Error) => this.#log.log('warn', `Cluster worker error on queue '${queueName}'`, { loop: '', err: error }));
+		worker.on('error', (error: Error) =>
+			this.#log.log('warn', `Cluster worker error on queue '${queueName}'`, { loop: '', err: error }),
+		);
 		this.#workers.push(worker);
 	}
 
@@ -267,7 +282,9 @@ export class ClusterEngine {
 		if (!queue) {
 			const { Queue } = this.#spec.modules;
 			queue = new Queue(name, { connection: this.#client as Redis, prefix: this.#options.prefix });
-			queue.on('error', (error: Error) => this.#log.log('warn', `Cluster queue error on '${name}'`, { loop: '', err: error }));
+			queue.on('error', (error: Error) =>
+				this.#log.log('warn', `Cluster queue error on '${name}'`, { loop: '', err: error }),
+			);
 			this.#queues.set(name, queue);
 		}
 		return queue;
@@ -359,7 +376,9 @@ export class ClusterEngine {
 		}
 		for (let i = 0; i + 2 < removed.length; i += 3) {
 			const [name, job, queue] = removed.slice(i, i + 3) as [string, string, string];
-			this.#log.log('info', `Loop '${name}' is declared by no process any more: removed from the cluster`, { loop: name });
+			this.#log.log('info', `Loop '${name}' is declared by no process any more: removed from the cluster`, {
+				loop: name,
+			});
 			await this.removeTick(queue, job);
 		}
 	}
@@ -374,7 +393,8 @@ export class ClusterEngine {
 		if (typeof message.n !== 'string' || typeof message.e !== 'string') return;
 		const member = this.#members.get(message.n);
 		if (!member) return;
-		const snapshot = Array.isArray(message.s) && message.s.length === SNAPSHOT_FIELDS.length ? toSnapshot(message.s) : undefined;
+		const snapshot =
+			Array.isArray(message.s) && message.s.length === SNAPSHOT_FIELDS.length ? toSnapshot(message.s) : undefined;
 		try {
 			member.control({ event: message.e, extra: typeof message.x === 'string' ? message.x : '', snapshot });
 		} catch (error) {
@@ -391,7 +411,7 @@ export class ClusterEngine {
 		if (this.#closed) return;
 		this.#closed = true;
 		for (const timer of this.#timers) clearInterval(timer);
-		if (this.#connecting) await this.#connecting.catch(() => {});
+		if (this.#connecting !== undefined) await this.#connecting.catch(() => {});
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const deadline = new Promise<void>((resolve) => {
 			timer = setTimeout(() => {

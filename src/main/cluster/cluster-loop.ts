@@ -1,10 +1,10 @@
 import {
 	assertKnownKeys,
 	describeValue,
+	deserializeError,
 	ErrorCode,
 	InvalidOptionError,
 	LoopStateError,
-	deserializeError,
 	sanitizeSerializedError,
 	serializeError,
 	TaskAbortedError,
@@ -493,10 +493,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			const now = this.#parts.clock.now();
 			const first = isExplicit(schedule) ? firstTarget(schedule, now) : now;
 			const due = first === null ? '' : first + (isExplicit(schedule) ? this.#jitter() : 0);
-			const [verdict, job] = (await this.#engine.run('launch', this.name, [gen, due, this.#queue])) as [
-				string,
-				string,
-			];
+			const [verdict, job] = (await this.#engine.run('launch', this.name, [gen, due, this.#queue])) as [string, string];
 			if (verdict === 'ok') {
 				await this.#engine.addTick(this.#queue, job, { n: this.name, g: gen, t: first as number }, Number(due));
 			} else if (verdict === 'cancelled') await this.#finish(gen, 'cancelled', undefined);
@@ -608,7 +605,10 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 	): Promise<{ outcome: 'ok' | 'failed' | 'lost' | 'cancelled'; failure: unknown; retries: number }> {
 		const parts = this.#parts;
 		const signal = tick.controller.signal;
-		const aborted = () => ({ outcome: tick.abandoned ? ('lost' as const) : ('cancelled' as const), failure: undefined });
+		const aborted = () => ({
+			outcome: tick.abandoned ? ('lost' as const) : ('cancelled' as const),
+			failure: undefined,
+		});
 		let backoff: ExponentialBackoff | undefined;
 		let retries = 0;
 		for (let retry = false; ; retry = true) {
