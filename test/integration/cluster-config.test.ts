@@ -120,6 +120,35 @@ test('Redis unreachable mid-run: the loop pauses, nothing crashes, and it goes o
 	await tasks.close();
 });
 
+test('Redis restarts (with its data on disk): the loop pauses, then goes on from where it was', async () => {
+	const durable = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+	extra.push(durable);
+	const tasks = new LoopController({
+		backend: bullmqBackend({
+			connection: durable.url,
+			prefix: 'aof',
+			lockDurationMs: 1000,
+			stalledIntervalMs: 500,
+			watchdogMs: 300,
+		}),
+		logger: { warn() {}, error() {} },
+	});
+	const iterations: number[] = [];
+	const created = tasks.loop({ name: 'durable', seconds: 0.1 }, () => void iterations.push(created.currentLoop));
+	await tasks.connect();
+	void tasks.start('durable').catch(() => {});
+	await until(() => iterations.length >= 3);
+	await durable.restart();
+	const before = iterations.length;
+	await until(() => iterations.length >= before + 3, 15_000, 'ticks after the restart');
+	// The run went on (its iteration count kept), not a new run from 0.
+	expect(iterations.at(-1)).toBeGreaterThan(before - 1);
+	expect(created.isRunning()).toBe(true);
+	created.cancel();
+	await until(() => !created.isRunning());
+	await tasks.close();
+});
+
 const SPIN = fileURLToPath(new URL('../fixtures/spin.mjs', import.meta.url));
 
 test('A18 a worker body stuck in a CPU loop is terminated by cancel() from another process', async () => {
