@@ -988,7 +988,8 @@ function describeExceptionType(type: unknown): string {
 		: describeValue(type);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** Whether `value` is a promise or promise-like (what `await` would wait for). @internal */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
 	return (
 		(typeof value === 'object' || typeof value === 'function') &&
 		value !== null &&

@@ -10,7 +10,7 @@ import {
 	TaskAbortedError,
 } from '../../protocol/index.js';
 import { ExponentialBackoff } from '../backoff.js';
-import { Loop, type LoopEndReason, type LoopParts, LoopState, loopParts } from '../loop.js';
+import { isThenable, Loop, type LoopEndReason, type LoopParts, LoopState, loopParts } from '../loop.js';
 import { assertCount } from '../loop-options.js';
 import {
 	firstTarget,
@@ -766,12 +766,4 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 		}
 		signal.addEventListener('abort', done, { once: true });
 	});
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-	return (
-		(typeof value === 'object' || typeof value === 'function') &&
-		value !== null &&
-		typeof (value as { then?: unknown }).then === 'function'
-	);
 }
