@@ -17,6 +17,18 @@ export default defineConfig({
 							find: /^discord-tasks\/testing$/,
 							replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
 						},
+						{
+							find: /^discord-tasks\/prometheus$/,
+							replacement: fileURLToPath(new URL('./src/prometheus-api.ts', import.meta.url)),
+						},
+						{
+							find: /^discord-tasks\/commands$/,
+							replacement: fileURLToPath(new URL('./src/commands-api.ts', import.meta.url)),
+						},
+						{
+							find: /^discord-tasks\/bullmq$/,
+							replacement: fileURLToPath(new URL('./src/bullmq-api.ts', import.meta.url)),
+						},
 					],
 				},
 				test: {

@@ -14,6 +14,7 @@ import { TasksCommand } from 'discord-tasks/commands';
 import { LoopMetrics } from 'discord-tasks/prometheus';
 import { LoopbackGateway } from 'discord-tasks/testing';
 import { Registry } from 'prom-client';
+import { ago, pad } from './table.mjs';
 
 const token = process.env.DISCORD_TOKEN;
 const durationMs = Number(process.env.DEMO_DURATION_MS ?? 0);
@@ -95,15 +96,6 @@ tasks.loop({ name: 'presence', seconds: 1, waitUntilReady: true }, () => {
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 
-function pad(text, width) {
-	const value = String(text);
-	return value.length >= width ? value.slice(0, width) : value + ' '.repeat(width - value.length);
-}
-function ago(iso) {
-	if (!iso) return '-';
-	const ms = new Date(iso).getTime() - Date.now();
-	return ms >= 0 ? `in ${(ms / 1000).toFixed(1)}s` : `${(-ms / 1000).toFixed(1)}s ago`;
-}
 function ms(value) {
 	return value === null ? '-' : `${value.toFixed(0)} ms`;
 }
