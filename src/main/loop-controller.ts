@@ -240,6 +240,8 @@ export class LoopController<
 	#closing: Promise<void> | undefined;
 	/** The cluster engine, with a `backend`. */
 	readonly #engine: ClusterEngine | undefined;
+	/** Stops the engine waiting for the client to be ready (on close). */
+	#stopWaiting: (() => void) | undefined;
 
 	/** @throws {@link InvalidOptionError} naming the option and the value it got. */
 	constructor(options: LoopControllerOptions<S> = {}) {
@@ -273,8 +275,14 @@ export class LoopController<
 					`\`backend\` must be made by bullmqBackend() from 'discord-tasks/bullmq', got ${describeValue(options.backend)}`,
 				);
 			}
-			this.#engine = new ClusterEngine(options.backend[BACKEND] as BullMQBackendSpec, this.#log, () =>
-				shardsOf(client),
+			// A process takes ticks once its client is ready (a shard that is still connecting leaves them to others).
+			const closing = new AbortController();
+			this.#stopWaiting = () => closing.abort();
+			this.#engine = new ClusterEngine(
+				options.backend[BACKEND] as BullMQBackendSpec,
+				this.#log,
+				() => shardsOf(client),
+				client ? () => whenReady(client, closing.signal) : undefined,
 			);
 		}
 		if (options.pool instanceof TaskPool) this.#adoptPool(options.pool);
@@ -563,6 +571,7 @@ export class LoopController<
 	async #close(timeoutMs: number): Promise<void> {
 		if (this.#engine) {
 			// The cluster's loops go on in the other processes: this one only leaves (its ticks may finish).
+			this.#stopWaiting?.();
 			await this.#engine.close(timeoutMs);
 			await this.#pool?.close();
 			return;

@@ -195,6 +195,11 @@ test('status() in any process shows the cluster state and which process ran the 
 	const { runs } = declare(controllers, { name: 'reported', seconds: 0.05, count: 2 });
 	await controllers[0]?.start('reported');
 	const last = runs.at(-1)?.process;
+	await until(
+		() => controllers.every((tasks) => tasks.status()[0]?.state === 'idle'),
+		5000,
+		'every process to see the end',
+	);
 	for (const tasks of controllers) {
 		const [status] = tasks.status();
 		expect(status).toMatchObject({ name: 'reported', running: false, state: 'idle' });
@@ -253,6 +258,9 @@ test("runOn: { guildId } runs every tick in the process that holds the guild's s
 				.controllers[0] as NonNullable<ReturnType<typeof cluster>['controllers'][number]>,
 	);
 	const { runs } = declare(controllers, { name: 'guild-digest', seconds: 0.05, count: 6, runOn: { guildId } });
+	await Promise.all(controllers.map((tasks) => tasks.connect()));
+	// As if both shards had logged in: a process takes ticks once its client is ready.
+	for (const client of clients) client.emit('clientReady', client as never);
 	await Promise.all(controllers.map((tasks) => tasks.start('guild-digest')));
 	expect(runs).toHaveLength(6);
 	expect(new Set(runs.map((run) => run.process))).toEqual(new Set([1]));
@@ -275,4 +283,22 @@ test('cron and jitterMs across the cluster: one tick per fire time, never before
 	expect((targets[1] as number) - (targets[0] as number)).toBe(1000);
 	expect((targets[2] as number) - (targets[1] as number)).toBe(1000);
 	for (const start of starts) expect(start.startedAt).toBeGreaterThanOrEqual(start.target);
+});
+
+test('a process whose client is not ready takes no ticks: the ready ones do', async () => {
+	const { Client } = await import('discord.js');
+	const waiting = new Client({ intents: [] }); // never logs in
+	const prefix = `notready${process.pid}`;
+	const ready = cluster(1, { prefix, backend: { processId: 'ready' } }).controllers[0];
+	const idle = cluster(1, { prefix, controller: { client: waiting }, backend: { processId: 'connecting' } })
+		.controllers[0];
+	const { runs } = declare([ready, idle] as NonNullable<typeof ready>[], {
+		name: 'needs-client',
+		seconds: 0.05,
+		count: 6,
+	});
+	await Promise.all([ready?.start('needs-client'), idle?.start('needs-client')]);
+	expect(runs).toHaveLength(6);
+	expect(runs.every((run) => run.process === 0)).toBe(true);
+	await waiting.destroy();
 });

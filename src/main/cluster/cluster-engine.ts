@@ -84,6 +84,7 @@ export class ClusterEngine {
 	readonly #options: ResolvedBackendOptions;
 	readonly #log: LogSink;
 	readonly #shards: () => { readonly ids: readonly number[]; readonly count: number };
+	readonly #consumeWhen: () => Promise<void>;
 	readonly #members = new Map<string, ClusterMember>();
 	readonly #queues = new Map<string, Queue>();
 	readonly #workers: Worker[] = [];
@@ -100,7 +101,9 @@ export class ClusterEngine {
 		spec: BullMQBackendSpec,
 		log: LogSink,
 		shards: () => { readonly ids: readonly number[]; readonly count: number },
+		consumeWhen: () => Promise<void> = () => Promise.resolve(),
 	) {
+		this.#consumeWhen = consumeWhen;
 		this.#spec = spec;
 		this.#options = spec.options;
 		this.processId = spec.options.processId;
@@ -175,8 +178,13 @@ export class ClusterEngine {
 		);
 		if (this.#closed) return;
 		await Promise.all([...this.#members.values()].map((member) => this.#declare(member)));
-		const { ids } = this.#shards();
-		for (const queue of [ANY_PROCESS_QUEUE, ...ids.map((id) => `shard-${id}`)]) this.#startWorker(queue);
+		// Ticks are taken only once this process's client is ready: a body (and runOn's guild cache) can count on it.
+		// Until then the other processes take them. Not awaited: start() and the rest work meanwhile.
+		void this.#consumeWhen().then(() => {
+			if (this.#closed) return;
+			const { ids } = this.#shards();
+			for (const queue of [ANY_PROCESS_QUEUE, ...ids.map((id) => `shard-${id}`)]) this.#startWorker(queue);
+		});
 		this.#every(Math.min(60_000, Math.max(1000, Math.floor(options.staleAfterMs / 4))), () => this.#heartbeat());
 		this.#every(options.watchdogMs, () => this.#watch());
 	}
