@@ -121,7 +121,10 @@ function machine(loadBefore) {
 		platform: `${os.platform()} ${os.release()}`,
 		tasksetAvailable: hasTaskset(),
 		packages: Object.fromEntries(
-			['discord-tasks', 'piscina', 'toad-scheduler', 'bree', 'croner'].map((name) => [name, packageVersion(name)]),
+			['discord-tasks', 'piscina', 'toad-scheduler', 'bree', 'croner', 'bullmq', 'ioredis'].map((name) => [
+				name,
+				packageVersion(name),
+			]),
 		),
 		// Other processes on the machine are noise we cannot remove; the load average at least records it.
 		loadAverageBefore: loadBefore,

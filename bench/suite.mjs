@@ -18,6 +18,17 @@ const SIZES = {
 		cpu: { loops: [1000, 10_000], warmupMs: 1000, measureMs: 2000, rounds: 3 },
 		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 12_000 },
 		observe: { loops: 1000, intervalMs: 100, windowMs: 1000, warmupMs: 300, rounds: 5, iterations: 50_000 },
+		cluster: {
+			runs: 2,
+			lateness: { intervalMs: 500, sliceMs: 10_000, rounds: 3, warmupTicks: 2, warmupMs: 2000 },
+			many: { loops: 1000, intervalMs: 1000, processes: 3, warmupMs: 5000, durationMs: 20_000, settleMs: 2000 },
+			failover: {
+				intervalMs: 500,
+				bodyMs: 100,
+				kills: { midBody: 3, afterBody: 1 },
+				defaults: { midBody: 1, afterBody: 1 },
+			},
+		},
 	},
 	quick: {
 		runs: 2,
@@ -32,6 +43,17 @@ const SIZES = {
 		cpu: { loops: [1000, 10_000], warmupMs: 800, measureMs: 1500, rounds: 2 },
 		scale: { loops: 100_000, intervalMs: 10_000, durationMs: 11_000 },
 		observe: { loops: 1000, intervalMs: 100, windowMs: 500, warmupMs: 200, rounds: 3, iterations: 20_000 },
+		cluster: {
+			runs: 1,
+			lateness: { intervalMs: 500, sliceMs: 5000, rounds: 2, warmupTicks: 2, warmupMs: 1500 },
+			many: { loops: 1000, intervalMs: 1000, processes: 3, warmupMs: 4000, durationMs: 8000, settleMs: 2000 },
+			failover: {
+				intervalMs: 500,
+				bodyMs: 100,
+				kills: { midBody: 1, afterBody: 1 },
+				defaults: { midBody: 1, afterBody: 0 },
+			},
+		},
 	},
 	smoke: {
 		runs: 1,
@@ -46,6 +68,20 @@ const SIZES = {
 		cpu: { loops: [200], warmupMs: 100, measureMs: 150, rounds: 1 },
 		scale: { loops: 2000, intervalMs: 300, durationMs: 350 },
 		observe: { loops: 100, intervalMs: 100, windowMs: 200, warmupMs: 50, rounds: 1, iterations: 1000 },
+		// Tiny: a short slice each, 30 loops, one kill with short locks; the default-lock failover (15 s) is skipped.
+		cluster: {
+			runs: 1,
+			lateness: { intervalMs: 200, sliceMs: 600, rounds: 1, warmupTicks: 1, warmupMs: 400 },
+			many: { loops: 30, intervalMs: 500, processes: 3, warmupMs: 1000, durationMs: 1000, settleMs: 500 },
+			failover: {
+				intervalMs: 200,
+				bodyMs: 60,
+				lockDurationMs: 500,
+				stalledIntervalMs: 250,
+				kills: { midBody: 1, afterBody: 0 },
+				defaults: undefined,
+			},
+		},
 	},
 };
 
@@ -764,10 +800,220 @@ function observe(sizes) {
 	};
 }
 
+function cluster(sizes) {
+	const c = sizes.cluster;
+	const f = c.failover;
+	const killList = ({ midBody, afterBody }) => [
+		...Array.from({ length: midBody }, () => ({ label: 'midBody', killAfterMs: Math.round(f.bodyMs / 3) })),
+		...Array.from({ length: afterBody }, () => ({ label: 'afterBody', killAfterMs: f.bodyMs + 100 })),
+	];
+	const short = { lockDurationMs: f.lockDurationMs ?? 2000, stalledIntervalMs: f.stalledIntervalMs ?? 1000 };
+	const failovers = [
+		{ key: 'failover-short', backend: short, kills: f.kills, timeoutMs: 15_000 },
+		...(f.defaults ? [{ key: 'failover-defaults', backend: {}, kills: f.defaults, timeoutMs: 40_000 }] : []),
+	];
+	const configs = [
+		{ key: 'lateness', params: { part: 'lateness', ...c.lateness } },
+		{ key: 'many', params: { part: 'many', ...c.many } },
+		...failovers.map(({ key, backend, kills, timeoutMs }) => ({
+			key,
+			params: {
+				part: 'failover',
+				intervalMs: f.intervalMs,
+				bodyMs: f.bodyMs,
+				backend,
+				kills: killList(kills),
+				timeoutMs,
+			},
+		})),
+	];
+	const subjects = [
+		['cluster', `discord-tasks cluster loop (\`seconds: ${c.lateness.intervalMs / 1000}\`, no-op body)`],
+		['bare', `bare BullMQ job scheduler (\`every: ${c.lateness.intervalMs}\`, inline no-op processor) (anchor)`],
+	];
+	const m = c.many;
+	const lockText = (backend) =>
+		backend.lockDurationMs === undefined
+			? 'defaults: lockDurationMs 10000, stalledIntervalMs 5000'
+			: `lockDurationMs ${backend.lockDurationMs}, stalledIntervalMs ${backend.stalledIntervalMs}`;
+	const killText = {
+		midBody: `SIGKILL ${Math.round(f.bodyMs / 3)} ms into the body (${f.bodyMs} ms)`,
+		afterBody: `SIGKILL ${f.bodyMs + 100} ms after the tick started (body done, waiting for the next)`,
+	};
+	return {
+		id: 'cluster',
+		title: '11. Cluster backend (BullMQ 6 + Redis): ticks across processes',
+		method: `A redis-server of its own per benchmark process (127.0.0.1, \`--save '' --appendonly no --hz 100\`; Redis wakes blocked clients on its hz clock, so lateness is about uniform in [0, 10] ms). (1) One process: a cluster loop and a bare BullMQ job scheduler on the same schedule take turns in slices of ${c.lateness.sliceMs / 1000} s (${c.lateness.rounds} each, order swapped every round, one unmeasured turn each first; both with the backend's lock settings 10000/5000 and concurrency 100). Lateness = body start (iterationStarted) or processor start − the tick's instant (the loop's target; the job id \`repeat:<id>:<millis>\`), Date.now() ms. CPU per tick = main-thread CPU (/proc/thread-self/schedstat) and process CPU (process.cpuUsage) from one tick to the tick a slice later, divided by the ticks between: everything the process does meanwhile (blocking reads, lock and stalled checks, heartbeat) is charged to the ticks. Round trips = commands the process sends through ioredis (a pipeline counts once); Redis commands = INFO total_commands_processed, which also counts the commands Lua scripts run inside Redis. (2) ${m.processes} child processes (child_process.fork) declare the same ${m.loops.toLocaleString('en-US')} loops of ${m.intervalMs / 1000} s and all call start() for each at the same moment (so the loops tick in phase, a burst each second); after ${m.warmupMs / 1000} s, a window of ${m.durationMs / 1000} s: ticks expected (each loop's instants in the window) vs delivered (distinct loop + target started), duplicates (a loop + target started twice), lateness, Redis commands, round trips and CPU of the three processes per tick. (3) Three child processes declare one loop of ${f.intervalMs / 1000} s whose body sleeps ${f.bodyMs} ms; the process that starts a tick (reported over IPC) is SIGKILLed; recovery = the kill → the next tick started on a survivor, on CLOCK_MONOTONIC (shared by the processes); a fresh process then replaces the killed one. Delivery is the default (at-most-once) and watchdogMs the default (5000).`,
+		file: 'cluster.mjs',
+		runs: c.runs,
+		configs,
+		analyze(runs) {
+			const lat = runs.lateness;
+			const row = (name, label) => [
+				label,
+				formatSpread(across(lat, `figures.${name}.lateness.p50`)),
+				formatSpread(across(lat, `figures.${name}.lateness.p99`)),
+				formatSpread(across(lat, `figures.${name}.lateness.max`)),
+				formatSpread(across(lat, `figures.${name}.ticks`)),
+				formatSpread(across(lat, `figures.${name}.threadCpuUsPerTick`)),
+				formatSpread(across(lat, `figures.${name}.processCpuUsPerTick`)),
+				formatSpread(across(lat, `figures.${name}.roundTripsPerTick`)),
+				formatSpread(across(lat, `figures.${name}.commandsPerTick`)),
+				formatSpread(across(lat, `figures.${name}.redisCpuUsPerTick`)),
+			];
+			const r = (path) => ratioAcross(lat, `figures.cluster.${path}`, lat, `figures.bare.${path}`);
+			const ratioRow = [
+				'cluster ÷ bare',
+				ratio(r('lateness.p50')),
+				ratio(r('lateness.p99')),
+				ratio(r('lateness.max')),
+				'',
+				ratio(r('threadCpuUsPerTick')),
+				ratio(r('processCpuUsPerTick')),
+				ratio(r('roundTripsPerTick')),
+				ratio(r('commandsPerTick')),
+				ratio(r('redisCpuUsPerTick')),
+			];
+			const perName = (name) =>
+				Object.entries(lat.at(-1).figures[name].sentByName)
+					.map(([command, calls]) => `${command} ${formatNumber(calls)}`)
+					.join(', ');
+			const many = runs.many;
+			const manyRow = [
+				formatSpread(across(many, 'expected')),
+				formatSpread(across(many, 'delivered')),
+				String(many.reduce((sum, run) => sum + run.duplicates, 0)),
+				formatSpread(across(many, 'lateness.p50')),
+				formatSpread(across(many, 'lateness.p99')),
+				formatSpread(across(many, 'lateness.max')),
+				formatSpread(across(many, 'roundTripsPerTick')),
+				formatSpread(across(many, 'commandsPerTick')),
+				formatSpread(across(many, 'processCpuUsPerTick')),
+				formatSpread(across(many, 'redisCpuUsPerTick')),
+				many.map((run) => run.perProcess.join(' / ')).join('; '),
+			];
+			const failoverRows = [];
+			const recoveries = {};
+			for (const { key, backend } of failovers) {
+				for (const label of ['midBody', 'afterBody']) {
+					const kills = runs[key].flatMap((run) => run.kills.filter((kill) => kill.label === label));
+					if (kills.length === 0) continue;
+					const recovery = spread(kills.map((kill) => kill.recoveryMs));
+					recoveries[`${key}/${label}`] = { recovery, kills };
+					failoverRows.push([
+						lockText(backend),
+						killText[label],
+						String(kills.length),
+						formatSpread(recovery),
+						formatSpread(spread(kills.map((kill) => kill.slotsSkipped))),
+						String(kills.reduce((sum, kill) => sum + kill.rerun, 0)),
+						String(kills.filter((kill) => !Number.isFinite(kill.recoveryMs)).length),
+					]);
+				}
+			}
+			const failoverDuplicates = failovers.reduce(
+				(sum, { key }) => sum + runs[key].reduce((s, run) => s + run.duplicates, 0),
+				0,
+			);
+			const verdicts = [
+				verdict(
+					'cluster loop lateness p50 within 1.2× of bare BullMQ',
+					r('lateness.p50').median <= 1.2,
+					`${formatSpread(across(lat, 'figures.cluster.lateness.p50'))} ms vs ${formatSpread(across(lat, 'figures.bare.lateness.p50'))} ms = ${ratio(r('lateness.p50'))}`,
+				),
+				verdict(
+					'cluster loop lateness p99 within 1.2× of bare BullMQ',
+					r('lateness.p99').median <= 1.2,
+					`${formatSpread(across(lat, 'figures.cluster.lateness.p99'))} ms vs ${formatSpread(across(lat, 'figures.bare.lateness.p99'))} ms = ${ratio(r('lateness.p99'))}`,
+				),
+				verdict(
+					'cluster loop main-thread CPU per tick within 1.2× of bare BullMQ',
+					r('threadCpuUsPerTick').median <= 1.2,
+					`${formatSpread(across(lat, 'figures.cluster.threadCpuUsPerTick'))} µs vs ${formatSpread(across(lat, 'figures.bare.threadCpuUsPerTick'))} µs = ${ratio(r('threadCpuUsPerTick'))}; round trips ${formatSpread(across(lat, 'figures.cluster.roundTripsPerTick'))} vs ${formatSpread(across(lat, 'figures.bare.roundTripsPerTick'))}`,
+				),
+				verdict(
+					`${m.loops.toLocaleString('en-US')} loops on ${m.processes} processes: every tick delivered, none twice`,
+					many.every((run) => run.delivered === run.expected && run.duplicates === 0),
+					`${many.map((run) => `${run.delivered}/${run.expected}, ${run.duplicates} duplicates`).join('; ')}`,
+				),
+			];
+			const mid = recoveries['failover-short/midBody'];
+			if (mid) {
+				verdicts.push(
+					verdict(
+						`SIGKILL mid-body (${lockText(short)}): next tick on a survivor within one interval (${f.intervalMs} ms)`,
+						mid.recovery.max <= f.intervalMs,
+						`${formatSpread(mid.recovery)} ms over ${mid.kills.length} kills, ${formatSpread(spread(mid.kills.map((kill) => kill.slotsSkipped)))} ticks skipped`,
+					),
+				);
+			}
+			verdicts.push(
+				verdict(
+					'failover: no tick run twice (at-most-once)',
+					failoverDuplicates === 0,
+					`${failoverDuplicates} duplicates`,
+				),
+			);
+			return {
+				tables: [
+					{
+						title: `Cluster loop against bare BullMQ, one process, every ${c.lateness.intervalMs} ms`,
+						columns: [
+							'subject',
+							'lateness p50 ms',
+							'p99',
+							'max',
+							'ticks',
+							'main-thread CPU µs/tick',
+							'process CPU µs/tick',
+							'round trips/tick',
+							'Redis commands/tick',
+							'Redis CPU µs/tick',
+						],
+						rows: [...subjects.map(([name, label]) => row(name, label)), ratioRow],
+					},
+					{
+						title: `${m.loops.toLocaleString('en-US')} loops of ${m.intervalMs / 1000} s on ${m.processes} processes, ${m.durationMs / 1000} s window`,
+						columns: [
+							'expected',
+							'delivered',
+							'duplicates',
+							'lateness p50 ms',
+							'p99',
+							'max',
+							'round trips/tick',
+							'Redis commands/tick',
+							'CPU µs/tick (3 processes)',
+							'Redis CPU µs/tick',
+							'ticks per process',
+						],
+						rows: [manyRow],
+					},
+					{
+						title: `Failover: SIGKILL of the process running a loop of ${f.intervalMs / 1000} s`,
+						columns: [
+							'locks',
+							'kill',
+							'kills',
+							'recovery ms',
+							'ticks skipped',
+							'killed tick run again',
+							'no tick in time',
+						],
+						rows: failoverRows,
+					},
+				],
+				notes: [`Round trips per tick, last run: cluster ${perName('cluster')}; bare ${perName('bare')}.`],
+				verdicts,
+			};
+		},
+	};
+}
+
 /** The benchmarks of a mode (`full`, `quick`, `smoke`). */
 export function benchmarks(mode, environment) {
 	const sizes = SIZES[mode];
-	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, cpu, scale, observe].map((make) =>
-		make(sizes, environment),
+	return [dispatch, responsiveness, accuracy, crash, perRunCost, memory, throughput, cpu, scale, observe, cluster].map(
+		(make) => make(sizes, environment),
 	);
 }
