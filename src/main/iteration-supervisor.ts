@@ -10,10 +10,13 @@ import {
 	type RunIterationRequest,
 	TaskAbortedError,
 	TaskError,
+	type TaskKey,
 	type TaskRef,
 	TaskResultError,
 	TaskTimeoutError,
+	taskKey,
 } from '../protocol/index.js';
+import { type AbortWatcher, unwatchAbort, watchAbort } from './abort-watchers.js';
 import type { Clock } from './clock.js';
 import type { HostServer, InvocationScope } from './host-server.js';
 
@@ -86,6 +89,18 @@ function timeoutError({ loopName, iteration, timeoutMs }: IterationCall, cause: 
 /** Invocation ids: they name an iteration in cancels, which every worker of a pool sees, so they are no secret. */
 let invocations = 0;
 
+/** The key of each task ref: a loop passes the same ref with every iteration. */
+const keys = new WeakMap<TaskRef, TaskKey>();
+
+function keyOf(task: TaskRef): TaskKey {
+	let key = keys.get(task);
+	if (key === undefined) {
+		key = taskKey(task);
+		keys.set(task, key);
+	}
+	return key;
+}
+
 function describeThrown(thrown: unknown): string {
 	if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
 	let text: string;
@@ -120,7 +135,7 @@ export interface SuperviseOptions extends RunIterationOptions {
  * One iteration under supervision: its request, its kill switch and its escalation. A class rather than closures
  * and an AbortController per iteration: a no-op dispatch allocates this one object on this side.
  */
-class Supervision implements KillSignal {
+class Supervision implements KillSignal, AbortWatcher {
 	readonly request: RunIterationRequest;
 	readonly #transport: IterationTransport;
 	readonly #options: SuperviseOptions;
@@ -146,7 +161,7 @@ class Supervision implements KillSignal {
 	}
 
 	/** The loop's cancel signal fired. */
-	handleEvent(): void {
+	onAbort(): void {
 		this.escalate('cancel');
 	}
 
@@ -215,13 +230,13 @@ export async function superviseIteration(
 			token,
 			loopName,
 			iteration,
-			task: call.task,
+			task: keyOf(call.task),
 			args: call.args,
 			timeoutMs,
 		},
 		options,
 	);
-	signal.addEventListener('abort', supervision, { once: true });
+	watchAbort(signal, supervision);
 	supervision.armTimeout();
 	try {
 		let outcome: unknown;
@@ -265,7 +280,7 @@ export async function superviseIteration(
 		});
 	} finally {
 		supervision.settle();
-		signal.removeEventListener('abort', supervision);
+		unwatchAbort(signal, supervision);
 		server.close(token);
 	}
 }

@@ -14,6 +14,7 @@ import {
 	TaskAbortedError,
 	TaskName,
 	type TaskRef,
+	taskKey,
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
@@ -90,7 +91,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #transport: IterationTransport;
 	/** The environment new workers start with; the warm-up list in it grows as new task modules are run. */
 	readonly #env: Record<string, string>;
-	/** The task modules this pool has run (`moduleUrl#exportName`): a new worker imports them before it is ready. */
+	/** The task modules this pool has run, by {@link taskKey}: a new worker imports them before it is ready. */
 	readonly #warm = new Map<string, TaskRef>();
 	/** The task refs already on the warm-up list: each loop passes the same object every iteration. */
 	readonly #warmRefs = new WeakSet<TaskRef>();
@@ -187,7 +188,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	prepare(task: TaskRef): void {
 		if (this.#warmRefs.has(task)) return;
 		this.#warmRefs.add(task);
-		const key = `${task.moduleUrl}#${task.exportName}`;
+		const key = taskKey(task);
 		if (this.#warm.has(key) || this.#closed !== undefined) return;
 		this.#warm.set(key, task);
 		this.#env[PRELOAD_ENV] = JSON.stringify([...this.#warm.values()]);

@@ -61,10 +61,11 @@ export type {
 	IterationOutcome,
 	RunIterationRequest,
 	TaskHandlers,
+	TaskKey,
 	TaskRef,
 	WorkerHello,
 } from './tasks.js';
-export { HELLO_KEY_ENV, PRELOAD_ENV, TaskName, WORKER_HELLO } from './tasks.js';
+export { HELLO_KEY_ENV, PRELOAD_ENV, parseTaskKey, TaskName, taskKey, WORKER_HELLO } from './tasks.js';
 export type { NumberRange, OptionKeys } from './validate.js';
 export {
 	assertClockTime,

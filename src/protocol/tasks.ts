@@ -50,6 +50,27 @@ export type TaskRef = {
 	readonly exportName: string;
 };
 
+/**
+ * A {@link TaskRef} as one string: what an iteration request carries, and what a worker caches its loaded tasks by.
+ * A string clones for less than a nested object (measured: about 1 µs of a 20 µs no-op dispatch). The module URL's
+ * length comes first, so any export name reads back unchanged.
+ */
+export type TaskKey = string;
+
+/** The {@link TaskKey} of a task. */
+export function taskKey({ moduleUrl, exportName }: TaskRef): TaskKey {
+	return `${moduleUrl.length}:${moduleUrl}${exportName}`;
+}
+
+/** The task a {@link TaskKey} names, or `undefined` if `key` is not one. */
+export function parseTaskKey(key: unknown): TaskRef | undefined {
+	if (typeof key !== 'string') return undefined;
+	const colon = key.indexOf(':');
+	const length = Number(key.slice(0, colon));
+	if (colon < 1 || !Number.isSafeInteger(length) || length < 0 || colon + 1 + length > key.length) return undefined;
+	return { moduleUrl: key.slice(colon + 1, colon + 1 + length), exportName: key.slice(colon + 1 + length) };
+}
+
 /** Main → worker: run one iteration. Only structured-cloneable data. */
 export type RunIterationRequest = {
 	readonly protocolVersion: number;
@@ -63,7 +84,8 @@ export type RunIterationRequest = {
 	readonly token: string;
 	readonly loopName: string;
 	readonly iteration: number;
-	readonly task: TaskRef;
+	/** The task to run, as a {@link TaskKey}. */
+	readonly task: TaskKey;
 	readonly args: readonly Cloneable[];
 	/** 0 for none. The worker aborts `ctx.signal` at this deadline by itself. */
 	readonly timeoutMs: number;

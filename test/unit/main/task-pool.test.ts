@@ -13,6 +13,7 @@ import {
 	TaskAbortedError,
 	TaskError,
 	TaskTimeoutError,
+	taskKey,
 	WorkerCrashedError,
 } from '../../../src/protocol/index.js';
 
@@ -111,7 +112,13 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		await expect(first).resolves.toEqual({ rows: 2 });
 		await expect(second).resolves.toBeNull();
 		expect(a?.name).toBe('runIteration');
-		expect(a?.request).toMatchObject({ loopName: 'scores', iteration: 3, task, args: ['guild', 5], timeoutMs: 0 });
+		expect(a?.request).toMatchObject({
+			loopName: 'scores',
+			iteration: 3,
+			task: taskKey(task),
+			args: ['guild', 5],
+			timeoutMs: 0,
+		});
 		expect(a?.request.token).toMatch(/^[0-9a-f-]{36}$/);
 		expect(a?.request.token).not.toBe(b?.request.token);
 		expect(a?.request.invocationId).not.toBe(a?.request.token);

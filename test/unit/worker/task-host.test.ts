@@ -11,6 +11,7 @@ import {
 	type IterationOutcome,
 	PROTOCOL_VERSION,
 	type RunIterationRequest,
+	taskKey,
 } from '../../../src/protocol/index.js';
 import { TaskHost } from '../../../src/worker/task-host.js';
 import { useCleanups } from '../../helpers/cleanup.js';
@@ -69,7 +70,7 @@ function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } 
 			token: ended ? randomUUID() : server.open(scope),
 			loopName: 'scores',
 			iteration: 4,
-			task: { moduleUrl: fixture(file), exportName },
+			task: taskKey({ moduleUrl: fixture(file), exportName }),
 			args,
 			timeoutMs: 0,
 			...rest,
@@ -185,6 +186,27 @@ describe('TaskHost#handlers.runIteration', () => {
 		);
 
 		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolVersionMismatch });
+	});
+
+	test('checks the protocol version of a request for a task it has loaded already', async () => {
+		const { taskHost, request } = createHost();
+		await expect(taskHost.handlers.runIteration(request('echo.ts'))).resolves.toMatchObject({ ok: true });
+
+		const outcome = await taskHost.handlers.runIteration(
+			request('echo.ts', [], { protocolVersion: PROTOCOL_VERSION + 1 }),
+		);
+
+		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolVersionMismatch });
+	});
+
+	test('answers a request whose task is not a task key with ERR_PROTOCOL_UNEXPECTED_MESSAGE', async () => {
+		const { taskHost, request } = createHost();
+
+		const outcome = await taskHost.handlers.runIteration(
+			request('echo.ts', [], { task: { moduleUrl: fixture('echo.ts') } as never }),
+		);
+
+		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolUnexpectedMessage });
 	});
 
 	test('aborts ctx.signal with a TimeoutError when timeoutMs passes', async () => {
