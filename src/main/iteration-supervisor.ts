@@ -129,6 +129,8 @@ export interface KillSignal {
 export interface SuperviseOptions extends RunIterationOptions {
 	readonly clock: Clock;
 	readonly graceMs: number;
+	/** Called once the iteration has settled, before its promise does. */
+	readonly onSettled?: () => void;
 }
 
 /**
@@ -252,6 +254,7 @@ export async function superviseIteration(
 			}
 			throw transport.crash(error, supervision.request);
 		}
+		if (outcome === null) return undefined;
 		if (!isOutcome(outcome)) {
 			throw new ProtocolError(
 				`The worker running loop '${loopName}' answered iteration ${iteration} with something that is not an outcome`,
@@ -282,5 +285,6 @@ export async function superviseIteration(
 		supervision.settle();
 		unwatchAbort(signal, supervision);
 		server.close(token);
+		options.onSettled?.();
 	}
 }

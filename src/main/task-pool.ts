@@ -219,23 +219,22 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			);
 		}
 		this.#inflight += 1;
-		return this.#run(call, options);
+		this.prepare(call.task);
+		// No async layer of its own: the supervisor tells the pool when the iteration has settled.
+		return superviseIteration(this.#server, this.#transport, call, {
+			signal: options.signal,
+			scope: options.scope,
+			clock: this.#clock,
+			graceMs: this.#graceMs,
+			onSettled: this.#onSettled,
+		});
 	}
 
-	async #run(call: IterationCall, options: RunIterationOptions): Promise<Cloneable> {
-		this.prepare(call.task);
-		try {
-			return await superviseIteration(this.#server, this.#transport, call, {
-				signal: options.signal,
-				scope: options.scope,
-				clock: this.#clock,
-				graceMs: this.#graceMs,
-			});
-		} finally {
-			this.#inflight -= 1;
-			if (this.#inflight === 0) this.#onDrained?.();
-		}
-	}
+	/** An iteration of this pool settled (the supervisor calls it last, whatever the outcome). */
+	readonly #onSettled = (): void => {
+		this.#inflight -= 1;
+		if (this.#inflight === 0) this.#onDrained?.();
+	};
 
 	#crashError(error: unknown, { loopName, token }: RunIterationRequest): Error {
 		if (this.#closed !== undefined)

@@ -112,6 +112,7 @@ export class TaskHost {
 			}
 			const ctx = new IterationContext(this.#client, request.token, request.iteration, request.loopName, signal);
 			const value = await task.run(ctx, ...request.args);
+			if (value === undefined) return null;
 			const problem = describeUncloneable(value, 'the result');
 			if (problem) {
 				throw new TaskResultError(

@@ -202,7 +202,15 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		expect(error).toMatchObject(expected);
 	});
 
-	test.each([[null], ['done'], [{ value: 1 }]])(
+	test('a null answer (a body that returned nothing) resolves with undefined', async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+		piscina.runs[0]?.resolve(null);
+
+		await expect(run).resolves.toBeUndefined();
+	});
+
+	test.each([[undefined], ['done'], [{ value: 1 }]])(
 		'an answer that is not an outcome (%j) is a ProtocolError for that iteration only',
 		async (answer) => {
 			const { pool, piscina } = createPool();

@@ -85,7 +85,7 @@ function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } 
 
 /** The error of a failed outcome (fails the test if it succeeded). */
 function errorOf(outcome: IterationOutcome) {
-	if (outcome.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(outcome.value)}`);
+	if (outcome === null || outcome.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(outcome)}`);
 	return outcome.error;
 }
 
@@ -176,6 +176,14 @@ describe('TaskHost#handlers.runIteration', () => {
 			data: { loopName: 'scores', iteration: 4 },
 		});
 		expect(errorOf(outcome).message).toContain('an instance of Report');
+	});
+
+	test('answers null for a body that returned nothing', async () => {
+		const { taskHost, request } = createHost();
+
+		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [], { exportName: 'nothing' }));
+
+		expect(outcome).toBeNull();
 	});
 
 	test('refuses a request of another protocol version with ERR_PROTOCOL_VERSION_MISMATCH', async () => {
