@@ -40,7 +40,7 @@ export type {
 } from './host-api.js';
 export { RestMethod } from './host-api.js';
 export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage, PreloadMessage } from './host-channel.js';
-export { HostMethod, isMainToWorkerMessage, MAX_INVOCATION_ID_LENGTH, parseHostCall } from './host-channel.js';
+export { HostMethod, isMainToWorkerMessage, parseHostCall } from './host-channel.js';
 export type {
 	MainToProcessMessage,
 	ProcessHello,

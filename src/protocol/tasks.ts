@@ -74,14 +74,16 @@ export function parseTaskKey(key: unknown): TaskRef | undefined {
 /** Main → worker: run one iteration. Only structured-cloneable data. */
 export type RunIterationRequest = {
 	readonly protocolVersion: number;
-	/** Correlation id minted by the pool for this iteration (random); a cancel names it. */
+	/** Correlation id minted by the pool for this iteration (a counter); a cancel names it. */
 	readonly invocationId: string;
 	/**
 	 * The secret the iteration's host calls carry ({@link HostCall}): minted by the main side for this iteration
 	 * only, and sent to nobody but the worker that runs it. `invocationId` may be sent to every worker (a cancel is);
-	 * this never is.
+	 * this never is. A 53-bit integer from the CSPRNG: a number clones for less than a UUID string (measured: about
+	 * 0.6 µs of a 20 µs no-op dispatch), and guessing one while its iteration runs takes some 2^52 calls, where a
+	 * channel is cut off after 100,000 queued.
 	 */
-	readonly token: string;
+	readonly token: number;
 	readonly loopName: string;
 	readonly iteration: number;
 	/** The task to run, as a {@link TaskKey}. */

@@ -67,7 +67,7 @@ function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } 
 			protocolVersion: PROTOCOL_VERSION,
 			invocationId: randomUUID(),
 			// An ended iteration's token is one the server no longer (or never) knew.
-			token: ended ? randomUUID() : server.open(scope),
+			token: ended ? Number.MAX_SAFE_INTEGER : server.open(scope),
 			loopName: 'scores',
 			iteration: 4,
 			task: taskKey({ moduleUrl: fixture(file), exportName }),
