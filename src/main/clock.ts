@@ -1,3 +1,5 @@
+import { type AbortWatcher, unwatchAbort, watchAbort } from './abort-watchers.js';
+
 /**
  * Where the Loop reads and waits for time. Every wait in the library goes through one `Clock`, so tests
  * drive schedules, retries and timeouts with fake timers, and a later scheduler can supply its own. Loops on
@@ -33,9 +35,15 @@ export const systemClock: Clock = {
 		if (signal?.aborted) return Promise.reject(abortReason(signal));
 		return new Promise<void>((resolve, reject) => {
 			let remaining = Math.max(0, ms);
-			const sleep: PendingSleep = { clear: () => {}, reject };
+			const sleep: PendingSleep = {
+				clear: () => {},
+				onAbort(aborted) {
+					sleep.clear();
+					reject(abortReason(aborted));
+				},
+			};
 			const finish = () => {
-				if (signal) pendingSleeps(signal).delete(sleep);
+				if (signal) unwatchAbort(signal, sleep);
 				resolve();
 			};
 			const arm = () => {
@@ -51,43 +59,16 @@ export const systemClock: Clock = {
 				const timer = setTimeout(() => (remaining > 0 ? arm() : finish()), chunk);
 				sleep.clear = () => clearTimeout(timer);
 			};
-			if (signal) pendingSleeps(signal).add(sleep);
+			// One 'abort' listener per signal, not per sleep: a loop sleeps on one long-lived signal thousands of times.
+			if (signal) watchAbort(signal, sleep);
 			arm();
 		});
 	},
 };
 
-interface PendingSleep {
+/** A sleep that a signal may end early. */
+interface PendingSleep extends AbortWatcher {
 	clear: () => void;
-	readonly reject: (reason: unknown) => void;
-}
-
-/**
- * The sleeps waiting on each signal. A loop sleeps on one long-lived signal thousands of times; one 'abort'
- * listener per signal and a Set entry per sleep cost a fraction of adding and removing an EventTarget listener
- * every time (measured: the listener pair was the largest item of a firing after the promises).
- */
-const sleepsBySignal = new WeakMap<AbortSignal, Set<PendingSleep>>();
-
-function pendingSleeps(signal: AbortSignal): Set<PendingSleep> {
-	let sleeps = sleepsBySignal.get(signal);
-	if (!sleeps) {
-		const created = new Set<PendingSleep>();
-		sleeps = created;
-		sleepsBySignal.set(signal, created);
-		signal.addEventListener(
-			'abort',
-			() => {
-				for (const sleep of created) {
-					sleep.clear();
-					sleep.reject(abortReason(signal));
-				}
-				created.clear();
-			},
-			{ once: true },
-		);
-	}
-	return sleeps;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { getRandomValues } from 'node:crypto';
 import type { ServiceMap } from '../protocol/index.js';
 import {
 	type Cloneable,
@@ -43,6 +43,21 @@ interface Live {
 	channel: object | undefined;
 	/** How the channel that owns the invocation broke the protocol, once it has. */
 	violation: string | undefined;
+}
+
+/** Random words for tokens, drawn from the CSPRNG a block at a time (two words a token). */
+const randomWords = new Uint32Array(512);
+let nextWord = randomWords.length;
+
+/** A token: a uniformly random safe integer (53 bits). */
+function randomToken(): number {
+	if (nextWord === randomWords.length) {
+		getRandomValues(randomWords);
+		nextWord = 0;
+	}
+	const high = (randomWords[nextWord++] as number) & 0x1f_ffff;
+	const low = randomWords[nextWord++] as number;
+	return high * 0x1_0000_0000 + low;
 }
 
 /** The most arguments a service call may pass (the function is called with them spread). */
@@ -147,26 +162,28 @@ function ok(value: unknown, what: string): HostResult {
  */
 export class HostServer {
 	readonly #services: ServiceMap;
-	readonly #live = new Map<string, Live>();
+	readonly #live = new Map<number, Live>();
 
 	constructor(services: ServiceMap) {
 		this.#services = services;
 	}
 
 	/** Registers a running iteration; returns the token its host calls must carry. */
-	open(scope: InvocationScope): string {
-		const token = randomUUID();
+	open(scope: InvocationScope): number {
+		let token = randomToken();
+		// Two live invocations with one token would share a scope; at 2^-53 a draw, drawing again costs nothing.
+		while (this.#live.has(token)) token = randomToken();
 		this.#live.set(token, { scope, channel: undefined, violation: undefined });
 		return token;
 	}
 
 	/** Ends an invocation: calls carrying its token are refused from now on. */
-	close(token: string): void {
+	close(token: number): void {
 		this.#live.delete(token);
 	}
 
 	/** Why the channel running this invocation was cut off, if it was (for the error of its iteration). */
-	violationOf(token: string): string | undefined {
+	violationOf(token: number): string | undefined {
 		return this.#live.get(token)?.violation;
 	}
 

@@ -10,10 +10,13 @@ import {
 	type RunIterationRequest,
 	TaskAbortedError,
 	TaskError,
+	type TaskKey,
 	type TaskRef,
 	TaskResultError,
 	TaskTimeoutError,
+	taskKey,
 } from '../protocol/index.js';
+import { type AbortWatcher, unwatchAbort, watchAbort } from './abort-watchers.js';
 import type { Clock } from './clock.js';
 import type { HostServer, InvocationScope } from './host-server.js';
 
@@ -86,6 +89,18 @@ function timeoutError({ loopName, iteration, timeoutMs }: IterationCall, cause: 
 /** Invocation ids: they name an iteration in cancels, which every worker of a pool sees, so they are no secret. */
 let invocations = 0;
 
+/** The key of each task ref: a loop passes the same ref with every iteration. */
+const keys = new WeakMap<TaskRef, TaskKey>();
+
+function keyOf(task: TaskRef): TaskKey {
+	let key = keys.get(task);
+	if (key === undefined) {
+		key = taskKey(task);
+		keys.set(task, key);
+	}
+	return key;
+}
+
 function describeThrown(thrown: unknown): string {
 	if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
 	let text: string;
@@ -114,13 +129,15 @@ export interface KillSignal {
 export interface SuperviseOptions extends RunIterationOptions {
 	readonly clock: Clock;
 	readonly graceMs: number;
+	/** Called once the iteration has settled, before its promise does. */
+	readonly onSettled?: () => void;
 }
 
 /**
  * One iteration under supervision: its request, its kill switch and its escalation. A class rather than closures
  * and an AbortController per iteration: a no-op dispatch allocates this one object on this side.
  */
-class Supervision implements KillSignal {
+class Supervision implements KillSignal, AbortWatcher {
 	readonly request: RunIterationRequest;
 	readonly #transport: IterationTransport;
 	readonly #options: SuperviseOptions;
@@ -146,7 +163,7 @@ class Supervision implements KillSignal {
 	}
 
 	/** The loop's cancel signal fired. */
-	handleEvent(): void {
+	onAbort(): void {
 		this.escalate('cancel');
 	}
 
@@ -215,13 +232,13 @@ export async function superviseIteration(
 			token,
 			loopName,
 			iteration,
-			task: call.task,
+			task: keyOf(call.task),
 			args: call.args,
 			timeoutMs,
 		},
 		options,
 	);
-	signal.addEventListener('abort', supervision, { once: true });
+	watchAbort(signal, supervision);
 	supervision.armTimeout();
 	try {
 		let outcome: unknown;
@@ -237,6 +254,7 @@ export async function superviseIteration(
 			}
 			throw transport.crash(error, supervision.request);
 		}
+		if (outcome === null) return undefined;
 		if (!isOutcome(outcome)) {
 			throw new ProtocolError(
 				`The worker running loop '${loopName}' answered iteration ${iteration} with something that is not an outcome`,
@@ -265,7 +283,8 @@ export async function superviseIteration(
 		});
 	} finally {
 		supervision.settle();
-		signal.removeEventListener('abort', supervision);
+		unwatchAbort(signal, supervision);
 		server.close(token);
+		options.onSettled?.();
 	}
 }

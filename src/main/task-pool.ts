@@ -14,6 +14,7 @@ import {
 	TaskAbortedError,
 	TaskName,
 	type TaskRef,
+	taskKey,
 	WorkerCrashedError,
 } from '../protocol/index.js';
 import { type Clock, systemClock } from './clock.js';
@@ -90,7 +91,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #transport: IterationTransport;
 	/** The environment new workers start with; the warm-up list in it grows as new task modules are run. */
 	readonly #env: Record<string, string>;
-	/** The task modules this pool has run (`moduleUrl#exportName`): a new worker imports them before it is ready. */
+	/** The task modules this pool has run, by {@link taskKey}: a new worker imports them before it is ready. */
 	readonly #warm = new Map<string, TaskRef>();
 	/** The task refs already on the warm-up list: each loop passes the same object every iteration. */
 	readonly #warmRefs = new WeakSet<TaskRef>();
@@ -187,7 +188,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	prepare(task: TaskRef): void {
 		if (this.#warmRefs.has(task)) return;
 		this.#warmRefs.add(task);
-		const key = `${task.moduleUrl}#${task.exportName}`;
+		const key = taskKey(task);
 		if (this.#warm.has(key) || this.#closed !== undefined) return;
 		this.#warm.set(key, task);
 		this.#env[PRELOAD_ENV] = JSON.stringify([...this.#warm.values()]);
@@ -218,23 +219,22 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			);
 		}
 		this.#inflight += 1;
-		return this.#run(call, options);
+		this.prepare(call.task);
+		// No async layer of its own: the supervisor tells the pool when the iteration has settled.
+		return superviseIteration(this.#server, this.#transport, call, {
+			signal: options.signal,
+			scope: options.scope,
+			clock: this.#clock,
+			graceMs: this.#graceMs,
+			onSettled: this.#onSettled,
+		});
 	}
 
-	async #run(call: IterationCall, options: RunIterationOptions): Promise<Cloneable> {
-		this.prepare(call.task);
-		try {
-			return await superviseIteration(this.#server, this.#transport, call, {
-				signal: options.signal,
-				scope: options.scope,
-				clock: this.#clock,
-				graceMs: this.#graceMs,
-			});
-		} finally {
-			this.#inflight -= 1;
-			if (this.#inflight === 0) this.#onDrained?.();
-		}
-	}
+	/** An iteration of this pool settled (the supervisor calls it last, whatever the outcome). */
+	readonly #onSettled = (): void => {
+		this.#inflight -= 1;
+		if (this.#inflight === 0) this.#onDrained?.();
+	};
 
 	#crashError(error: unknown, { loopName, token }: RunIterationRequest): Error {
 		if (this.#closed !== undefined)

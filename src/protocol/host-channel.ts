@@ -22,7 +22,7 @@ type HostCallBase = {
 	/** Correlation id of this call, chosen by the caller; the reply carries it back. */
 	readonly id: number;
 	/** The iteration's token ({@link RunIterationRequest.token}): the secret that makes the call the iteration's. */
-	readonly token: string;
+	readonly token: number;
 };
 
 /**
@@ -63,9 +63,6 @@ export type PreloadMessage = { readonly type: 'preload'; readonly tasks: readonl
 /** Everything the main side sends on a worker's host channel. */
 export type MainToWorkerMessage = HostReply | CancelMessage | PreloadMessage;
 
-/** The longest token (or invocation id) the main side mints (a UUID is 36 characters). */
-export const MAX_INVOCATION_ID_LENGTH = 64;
-
 const METHODS: ReadonlySet<string> = new Set(Object.values(HostMethod));
 
 /** A plain object as structured clone makes it (no class, no accessors survive a clone). */
@@ -87,8 +84,7 @@ export function parseHostCall(message: unknown): HostCall | string {
 	const { type, id, token, method } = message;
 	if (type !== 'call') return 'the message is not a host call';
 	if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return 'the call has no valid id';
-	if (typeof token !== 'string' || token.length === 0 || token.length > MAX_INVOCATION_ID_LENGTH)
-		return 'the call has no valid token';
+	if (typeof token !== 'number' || !Number.isSafeInteger(token) || token < 0) return 'the call has no valid token';
 	if (typeof method !== 'string' || !METHODS.has(method)) return 'the call names no host method';
 	return message as unknown as HostCall;
 }

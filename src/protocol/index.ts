@@ -41,7 +41,7 @@ export type {
 } from './host-api.js';
 export { RestMethod } from './host-api.js';
 export type { CancelMessage, HostCall, HostReply, MainToWorkerMessage, PreloadMessage } from './host-channel.js';
-export { HostMethod, isMainToWorkerMessage, MAX_INVOCATION_ID_LENGTH, parseHostCall } from './host-channel.js';
+export { HostMethod, isMainToWorkerMessage, parseHostCall } from './host-channel.js';
 export type {
 	MainToProcessMessage,
 	ProcessHello,
@@ -62,10 +62,11 @@ export type {
 	IterationOutcome,
 	RunIterationRequest,
 	TaskHandlers,
+	TaskKey,
 	TaskRef,
 	WorkerHello,
 } from './tasks.js';
-export { HELLO_KEY_ENV, PRELOAD_ENV, TaskName, WORKER_HELLO } from './tasks.js';
+export { HELLO_KEY_ENV, PRELOAD_ENV, parseTaskKey, TaskName, taskKey, WORKER_HELLO } from './tasks.js';
 export type { NumberRange, OptionKeys } from './validate.js';
 export {
 	assertClockTime,

@@ -27,12 +27,12 @@ export class IterationContext implements TaskContext<ServiceMap> {
 	readonly iteration: number;
 	readonly loopName: string;
 	readonly #client: HostClient;
-	readonly #token: string;
+	readonly #token: number;
 	readonly #signal: IterationSignal;
 	#host: TaskContext<ServiceMap>['host'] | undefined;
 	#discord: TaskDiscord | undefined;
 
-	constructor(client: HostClient, token: string, iteration: number, loopName: string, signal: IterationSignal) {
+	constructor(client: HostClient, token: number, iteration: number, loopName: string, signal: IterationSignal) {
 		this.#client = client;
 		this.#token = token;
 		this.iteration = iteration;

@@ -7,11 +7,13 @@ import {
 	type IterationOutcome,
 	PROTOCOL_VERSION,
 	ProtocolError,
+	parseTaskKey,
 	type RunIterationRequest,
 	serializeError,
 	type TaskHandlers,
 	type TaskRef,
 	TaskResultError,
+	taskKey,
 } from '../protocol/index.js';
 import { HostClient } from './host-client.js';
 import { IterationSignal } from './iteration-signal.js';
@@ -19,7 +21,8 @@ import { setLongTimeout } from './long-timeout.js';
 import { IterationContext } from './task-context.js';
 import { TaskRegistry } from './task-registry.js';
 
-function checkRequest(request: RunIterationRequest): void {
+/** The task a request names; a request that names none is answered as a protocol error. */
+function checkRequest(request: RunIterationRequest): TaskRef {
 	if (typeof request !== 'object' || request === null) {
 		throw new ProtocolError(`The worker host was sent ${describeValue(request)} instead of an iteration`, {
 			code: ErrorCode.ProtocolUnexpectedMessage,
@@ -31,6 +34,13 @@ function checkRequest(request: RunIterationRequest): void {
 			{ code: ErrorCode.ProtocolVersionMismatch },
 		);
 	}
+	const ref = parseTaskKey(request.task);
+	if (!ref) {
+		throw new ProtocolError(`The worker host was sent ${describeValue(request.task)} instead of a task key`, {
+			code: ErrorCode.ProtocolUnexpectedMessage,
+		});
+	}
+	return ref;
 }
 
 const timeoutReason = () => new DOMException('The iteration ran past its timeoutMs', 'TimeoutError');
@@ -70,7 +80,7 @@ export class TaskHost {
 		await Promise.all(
 			tasks.map((task) =>
 				typeof task?.moduleUrl === 'string' && typeof task.exportName === 'string'
-					? this.#registry.load(task).catch(() => {})
+					? this.#registry.load(taskKey(task), task).catch(() => {})
 					: undefined,
 			),
 		);
@@ -86,11 +96,14 @@ export class TaskHost {
 		let signal: IterationSignal | undefined;
 		let clearDeadline: (() => void) | undefined;
 		try {
-			checkRequest(request);
+			// A loaded task is called without an await first: one turn less per iteration. A request for a task
+			// already loaded has had its key checked; its protocol version is checked every time.
+			const loaded = this.#registry.loaded((request as RunIterationRequest | null)?.task);
+			const ref =
+				loaded === undefined || request.protocolVersion !== PROTOCOL_VERSION ? checkRequest(request) : undefined;
 			signal = new IterationSignal();
 			this.#running.set(request.invocationId, signal);
-			// A loaded task is called without an await first: one turn less per iteration.
-			const task = this.#registry.loaded(request.task) ?? (await this.#registry.load(request.task));
+			const task = loaded ?? (await this.#registry.load(request.task, ref as TaskRef));
 			if (request.timeoutMs > 0) {
 				// The cooperative stage of a timeout needs no message: the worker aborts its own signal. The main
 				// side terminates the worker after the grace period if the body ignores it.
@@ -99,6 +112,7 @@ export class TaskHost {
 			}
 			const ctx = new IterationContext(this.#client, request.token, request.iteration, request.loopName, signal);
 			const value = await task.run(ctx, ...request.args);
+			if (value === undefined) return null;
 			const problem = describeUncloneable(value, 'the result');
 			if (problem) {
 				throw new TaskResultError(

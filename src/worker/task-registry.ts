@@ -3,6 +3,7 @@ import {
 	isTaskDefinition,
 	type ServiceMap,
 	type TaskDefinition,
+	type TaskKey,
 	TaskModuleError,
 	type TaskRef,
 } from '../protocol/index.js';
@@ -37,25 +38,24 @@ async function importModule(moduleUrl: string): Promise<Record<string, unknown>>
 }
 
 /**
- * Loads task modules once per worker and caches the task, keyed by module URL and export name. A failed load is
- * not cached: the next iteration tries again (the file may be mid-rebuild).
+ * Loads task modules once per worker and caches the task by its {@link TaskKey} (module URL and export name). A
+ * failed load is not cached: the next iteration tries again (the file may be mid-rebuild).
  */
 export class TaskRegistry {
 	readonly #tasks = new Map<string, Promise<AnyTask>>();
 	/** Tasks whose module has loaded, for a lookup that needs no await. */
 	readonly #loaded = new Map<string, AnyTask>();
 
-	/** The task `ref` names if its module has loaded already, else `undefined`. */
-	loaded(ref: TaskRef): AnyTask | undefined {
-		return this.#loaded.get(`${ref.moduleUrl}#${ref.exportName}`);
+	/** The task `key` names if its module has loaded already, else `undefined`. */
+	loaded(key: TaskKey | undefined): AnyTask | undefined {
+		return key === undefined ? undefined : this.#loaded.get(key);
 	}
 
 	/**
-	 * The task `ref` names.
+	 * The task `key` names.
 	 * @throws {@link TaskModuleError} if the module cannot be imported or the export is not a task.
 	 */
-	load(ref: TaskRef): Promise<AnyTask> {
-		const key = `${ref.moduleUrl}#${ref.exportName}`;
+	load(key: TaskKey, ref: TaskRef): Promise<AnyTask> {
 		let task = this.#tasks.get(key);
 		if (!task) {
 			task = TaskRegistry.#import(ref);

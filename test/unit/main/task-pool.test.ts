@@ -13,6 +13,7 @@ import {
 	TaskAbortedError,
 	TaskError,
 	TaskTimeoutError,
+	taskKey,
 	WorkerCrashedError,
 } from '../../../src/protocol/index.js';
 
@@ -111,8 +112,14 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		await expect(first).resolves.toEqual({ rows: 2 });
 		await expect(second).resolves.toBeNull();
 		expect(a?.name).toBe('runIteration');
-		expect(a?.request).toMatchObject({ loopName: 'scores', iteration: 3, task, args: ['guild', 5], timeoutMs: 0 });
-		expect(a?.request.token).toMatch(/^[0-9a-f-]{36}$/);
+		expect(a?.request).toMatchObject({
+			loopName: 'scores',
+			iteration: 3,
+			task: taskKey(task),
+			args: ['guild', 5],
+			timeoutMs: 0,
+		});
+		expect(Number.isSafeInteger(a?.request.token)).toBe(true);
 		expect(a?.request.token).not.toBe(b?.request.token);
 		expect(a?.request.invocationId).not.toBe(a?.request.token);
 		expect(a?.signal.aborted).toBe(false);
@@ -195,7 +202,15 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		expect(error).toMatchObject(expected);
 	});
 
-	test.each([[null], ['done'], [{ value: 1 }]])(
+	test('a null answer (a body that returned nothing) resolves with undefined', async () => {
+		const { pool, piscina } = createPool();
+		const run = pool.runIteration(call(), { signal: new AbortController().signal, scope });
+		piscina.runs[0]?.resolve(null);
+
+		await expect(run).resolves.toBeUndefined();
+	});
+
+	test.each([[undefined], ['done'], [{ value: 1 }]])(
 		'an answer that is not an outcome (%j) is a ProtocolError for that iteration only',
 		async (answer) => {
 			const { pool, piscina } = createPool();

@@ -11,6 +11,7 @@ import {
 	type IterationOutcome,
 	PROTOCOL_VERSION,
 	type RunIterationRequest,
+	taskKey,
 } from '../../../src/protocol/index.js';
 import { TaskHost } from '../../../src/worker/task-host.js';
 import { useCleanups } from '../../helpers/cleanup.js';
@@ -66,10 +67,10 @@ function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } 
 			protocolVersion: PROTOCOL_VERSION,
 			invocationId: randomUUID(),
 			// An ended iteration's token is one the server no longer (or never) knew.
-			token: ended ? randomUUID() : server.open(scope),
+			token: ended ? Number.MAX_SAFE_INTEGER : server.open(scope),
 			loopName: 'scores',
 			iteration: 4,
-			task: { moduleUrl: fixture(file), exportName },
+			task: taskKey({ moduleUrl: fixture(file), exportName }),
 			args,
 			timeoutMs: 0,
 			...rest,
@@ -84,7 +85,7 @@ function createHost(options: { services?: ServiceMap; discord?: DiscordBridge } 
 
 /** The error of a failed outcome (fails the test if it succeeded). */
 function errorOf(outcome: IterationOutcome) {
-	if (outcome.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(outcome.value)}`);
+	if (outcome === null || outcome.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(outcome)}`);
 	return outcome.error;
 }
 
@@ -177,6 +178,14 @@ describe('TaskHost#handlers.runIteration', () => {
 		expect(errorOf(outcome).message).toContain('an instance of Report');
 	});
 
+	test('answers null for a body that returned nothing', async () => {
+		const { taskHost, request } = createHost();
+
+		const outcome = await taskHost.handlers.runIteration(request('exports.ts', [], { exportName: 'nothing' }));
+
+		expect(outcome).toBeNull();
+	});
+
 	test('refuses a request of another protocol version with ERR_PROTOCOL_VERSION_MISMATCH', async () => {
 		const { taskHost, request } = createHost();
 
@@ -185,6 +194,27 @@ describe('TaskHost#handlers.runIteration', () => {
 		);
 
 		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolVersionMismatch });
+	});
+
+	test('checks the protocol version of a request for a task it has loaded already', async () => {
+		const { taskHost, request } = createHost();
+		await expect(taskHost.handlers.runIteration(request('echo.ts'))).resolves.toMatchObject({ ok: true });
+
+		const outcome = await taskHost.handlers.runIteration(
+			request('echo.ts', [], { protocolVersion: PROTOCOL_VERSION + 1 }),
+		);
+
+		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolVersionMismatch });
+	});
+
+	test('answers a request whose task is not a task key with ERR_PROTOCOL_UNEXPECTED_MESSAGE', async () => {
+		const { taskHost, request } = createHost();
+
+		const outcome = await taskHost.handlers.runIteration(
+			request('echo.ts', [], { task: { moduleUrl: fixture('echo.ts') } as never }),
+		);
+
+		expect(errorOf(outcome)).toMatchObject({ name: 'ProtocolError', code: ErrorCode.ProtocolUnexpectedMessage });
 	});
 
 	test('aborts ctx.signal with a TimeoutError when timeoutMs passes', async () => {
