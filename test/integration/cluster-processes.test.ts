@@ -57,20 +57,17 @@ test('SIGKILL of the process running a tick: the survivors keep the schedule, an
 		await until(() => begins(events).length > before, 5000, 'a tick to begin');
 		const victim = begins(events).at(-1) as Event;
 		children.get(victim.id)?.kill('SIGKILL');
-		const killedAt = Date.now();
 		await until(
 			() => begins(events).some((event) => event.id !== victim.id && event.target > victim.target),
 			10_000,
 			'a survivor to run the next tick',
 		);
-		const gapMs = Date.now() - killedAt;
 		await until(() => begins(events).filter((event) => event.target > victim.target).length >= 4, 10_000);
 		const targets = begins(events).map((event) => event.target);
 		// No tick ran twice: the killed one is not re-run by stall recovery.
 		expect(new Set(targets).size).toBe(targets.length);
 		expect(begins(events).filter((event) => event.target === victim.target)).toHaveLength(1);
-		// Failover within the lock (1 s) and a stalled check (0.5 s), plus an interval.
-		expect(gapMs).toBeLessThan(5000);
+		// How long the failover takes is a figure of the benchmark (bench/cluster.mjs), not an assertion here.
 	} finally {
 		await stop();
 	}

@@ -17,7 +17,6 @@ import {
 	isExplicit,
 	nextTarget,
 	resolveSchedule,
-	SCHEDULE_OPTION_KEYS,
 	type Schedule,
 	type ScheduleOptions,
 	skipMissed,
@@ -235,6 +234,8 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 	readonly #delivery: Delivery;
 	readonly #queue: string;
 	readonly #declaredSchedule: string;
+	/** The schedule in use, as the cluster stores it; set with it by {@link ClusterLoop.#setSchedule}. */
+	#scheduleJson: string;
 	#mirror: ClusterSnapshot = IDLE;
 	#ready: Promise<void>;
 	/** Starts and restarts called here whose script has not answered yet: `isRunning()` is true at once. */
@@ -260,6 +261,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 		this.#delivery = clusterOptions.delivery ?? Delivery.AtMostOnce;
 		this.#queue = engine.queueFor(clusterOptions.runOn?.guildId);
 		this.#declaredSchedule = scheduleToJson(this.#parts.schedule());
+		this.#scheduleJson = this.#declaredSchedule;
 		this.#ready = engine.add(this.#member());
 		this.#ready.catch(() => {});
 	}
@@ -390,12 +392,10 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 	}
 
 	override changeInterval(options: ScheduleOptions): this {
-		if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-			throw new InvalidOptionError('options', '`changeInterval()` takes an options object, like `{ minutes: 5 }`');
-		}
-		assertKnownKeys(options, SCHEDULE_OPTION_KEYS, 'changeInterval()');
-		const schedule = resolveSchedule(options);
-		this.#parts.setSchedule(schedule);
+		// The local Loop validates and stores it (it has no local run to re-arm); the cluster's run is moved here.
+		super.changeInterval(options);
+		const schedule = this.#parts.schedule();
+		this.#scheduleJson = scheduleToJson(schedule);
 		this.#reschedule(schedule).catch((error: unknown) => this.#report('changeInterval()', error));
 		return this;
 	}
@@ -464,6 +464,11 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			await this.#engine.removeTick(m.queue ?? this.#queue, m.job ?? '');
 			await this.#engine.addTick(this.#queue, job, { n: this.name, g: Number(m.gen), t: Number(due) }, Number(due));
 		}
+	}
+
+	#setSchedule(schedule: Schedule): void {
+		this.#parts.setSchedule(schedule);
+		this.#scheduleJson = scheduleToJson(schedule);
 	}
 
 	#jitter(): number {
@@ -676,9 +681,10 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 	}
 
 	#adoptSchedule(json: string | null): void {
-		if (!json || json === scheduleToJson(this.#parts.schedule())) return;
+		// Every control message carries the schedule: compared as the string it is, not re-serialised each time.
+		if (!json || json === this.#scheduleJson) return;
 		try {
-			this.#parts.setSchedule(resolveSchedule(JSON.parse(json) as ScheduleOptions));
+			this.#setSchedule(resolveSchedule(JSON.parse(json) as ScheduleOptions));
 		} catch (error) {
 			this.#report('Reading the cluster schedule', error);
 		}
