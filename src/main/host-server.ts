@@ -64,6 +64,12 @@ function randomToken(): number {
 export const MAX_SERVICE_ARGS = 256;
 /** Calls a channel may have waiting to be read; a worker past it is flooding the main thread and is replaced. */
 export const MAX_QUEUED_CALLS = 100_000;
+/**
+ * Calls with a token that is not live (an iteration that ended, or one never given) a channel may make. A buggy task
+ * makes a few late calls; a channel that keeps going is guessing other iterations' tokens (53 bits each) and is
+ * cut off long before a guess could land.
+ */
+export const MAX_STRAY_CALLS = 64;
 /** Calls read from one channel per turn of the event loop, so a burst cannot hold the gateway's heartbeat. */
 const CALLS_PER_TURN = 256;
 
@@ -163,6 +169,8 @@ function ok(value: unknown, what: string): HostResult {
 export class HostServer {
 	readonly #services: ServiceMap;
 	readonly #live = new Map<number, Live>();
+	/** Calls each channel made with a token that was not live (see {@link MAX_STRAY_CALLS}). */
+	readonly #strays = new WeakMap<object, number>();
 
 	constructor(services: ServiceMap) {
 		this.#services = services;
@@ -248,6 +256,12 @@ export class HostServer {
 			live.channel ??= channel;
 			if (live.channel !== channel)
 				return this.#violated(channel, 'the call carries the token of an invocation another worker runs');
+		} else {
+			const strays = (this.#strays.get(channel) ?? 0) + 1;
+			this.#strays.set(channel, strays);
+			if (strays > MAX_STRAY_CALLS) {
+				return this.#violated(channel, `more than ${MAX_STRAY_CALLS} host calls with tokens it was not given`);
+			}
 		}
 		this.#answer(call, live?.scope).then(
 			(result) => reply({ type: 'reply', id: call.id, result }),

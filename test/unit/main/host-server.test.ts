@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, test, vi } from 'vitest';
 import { CompiledAllowlist } from '../../../src/main/discord-allowlist.js';
-import { HostServer, MAX_QUEUED_CALLS, MAX_SERVICE_ARGS } from '../../../src/main/host-server.js';
+import { HostServer, MAX_QUEUED_CALLS, MAX_SERVICE_ARGS, MAX_STRAY_CALLS } from '../../../src/main/host-server.js';
 import { describeOversized, ErrorCode, type HostReply, MAX_COLLECTION_SIZE } from '../../../src/protocol/index.js';
 
 const scope = { loopName: 'scores', iteration: 0, allowlist: new CompiledAllowlist(undefined), discord: undefined };
@@ -52,6 +52,28 @@ describe('HostServer', () => {
 
 		expect(onViolation).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('another worker'));
 		expect(server.violationOf(token)).toBeUndefined();
+	});
+
+	test('a channel that keeps calling with tokens it was not given (guessing) is cut off; a few late calls are answered', async () => {
+		const server = new HostServer({ add: () => 1 });
+		const victim = server.open(scope);
+		const onViolation = vi.fn();
+		const replies: HostReply[] = [];
+		const guesser = server.connect({}, (reply) => replies.push(reply), onViolation);
+
+		for (let guess = 1; guess <= MAX_STRAY_CALLS; guess++) {
+			guesser({ type: 'call', id: guess, token: guess, method: 'callService', name: 'add', args: [] });
+		}
+		await settle(replies, MAX_STRAY_CALLS);
+		expect(replies).toHaveLength(MAX_STRAY_CALLS);
+		expect(replies.every((reply) => reply.result.ok === false)).toBe(true);
+		expect(onViolation).not.toHaveBeenCalled();
+
+		guesser({ type: 'call', id: 0, token: MAX_STRAY_CALLS + 1, method: 'callService', name: 'add', args: [] });
+		await nextTurn();
+		expect(onViolation).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('tokens it was not given'));
+		// The iteration it was guessing at is untouched.
+		expect(server.violationOf(victim)).toBeUndefined();
 	});
 
 	test('a message that is not a host call cuts the channel off and marks its invocations', async () => {
