@@ -1,7 +1,8 @@
 // Benchmark 4: crash recovery. A body kills its worker (process.exit); we time from submitting that run to the
 // next run finished on the fresh worker, against bare piscina doing the same (task calls process.exit → rejection
-// seen → next run done on the replacement worker). Both pools keep one worker (minThreads = maxThreads = 1), so
-// both start the replacement as soon as the old worker is gone.
+// seen → next run done on the replacement worker). Both pools run one iteration at a time on a kept worker
+// (threads = minThreads = 1), so both start the replacement as soon as the old worker is gone; the TaskPool also
+// keeps one idle spare (as every TaskPool with minThreads ≥ 1 does), which takes the next run at once.
 //
 // Subjects take turns, one crash each, in this one process (see dispatch.mjs for why). The main thread's longest
 // stall during each recovery comes from monitorEventLoopDelay (1 ms sampling); the same window with nothing

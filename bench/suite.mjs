@@ -351,7 +351,7 @@ function crash(sizes) {
 		id: 'crash',
 		title: '4. Crash recovery: run that kills its worker → next run done on a fresh worker, ms',
 		method:
-			'One worker per pool (minThreads = maxThreads = 1, so both replace a dead worker at once); the task calls process.exit on its third run in a worker. Timed from submitting the crashing run to the next run finished on the fresh worker. The subjects take turns, one crash each, in one process. Stall = monitorEventLoopDelay (1 ms sampling) max over the recovery, minus the sampling interval.',
+			'One running worker per pool (threads = minThreads = 1, so both replace a dead worker at once; a TaskPool with minThreads ≥ 1 also keeps one idle spare, which bare piscina has not); the task calls process.exit on its third run in a worker. Timed from submitting the crashing run to the next run finished on the fresh worker. The subjects take turns, one crash each, in one process. Stall = monitorEventLoopDelay (1 ms sampling) max over the recovery, minus the sampling interval.',
 		file: 'crash.mjs',
 		runs: sizes.heavyRuns,
 		configs: [{ key: 'crash', params: sizes.crash }],

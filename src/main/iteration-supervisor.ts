@@ -57,6 +57,8 @@ export interface IterationTransport {
 	cancel(invocationId: string, reason: EndReason): void;
 	/** The error for a rejection of {@link IterationTransport.start} that no timeout or cancel explains. */
 	crash(error: unknown, request: RunIterationRequest): Error;
+	/** The iteration has settled, whatever its outcome (called last, once per started iteration). */
+	done?(request: RunIterationRequest): void;
 }
 
 /** The signal of timers armed after their iteration settled: already aborted, so they never start. */
@@ -129,8 +131,6 @@ export interface KillSignal {
 export interface SuperviseOptions extends RunIterationOptions {
 	readonly clock: Clock;
 	readonly graceMs: number;
-	/** Called once the iteration has settled, before its promise does. */
-	readonly onSettled?: () => void;
 }
 
 /**
@@ -285,6 +285,6 @@ export async function superviseIteration(
 		supervision.settle();
 		unwatchAbort(signal, supervision);
 		server.close(token);
-		options.onSettled?.();
+		transport.done?.(supervision.request);
 	}
 }

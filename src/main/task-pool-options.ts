@@ -18,7 +18,11 @@ import type { Clock } from './clock.js';
 export interface TaskPoolOptions<S extends ServiceMap = ServiceMap> {
 	/** The most worker threads. @defaultValue `max(1, availableParallelism() - 1)`: one core stays with the gateway */
 	readonly threads?: number;
-	/** Workers kept alive while idle. @defaultValue 0 */
+	/**
+	 * Workers kept alive while idle. A pool that keeps any also keeps one spare worker, idle and warm: it never runs
+	 * more than `threads` iterations at once, so when a worker dies the retried iteration runs on the spare at once.
+	 * @defaultValue 0
+	 */
 	readonly minThreads?: number;
 	/** How long an idle worker above `minThreads` lives. @defaultValue 60_000 */
 	readonly idleTimeoutMs?: number;

@@ -22,6 +22,7 @@ import { HostServer } from './host-server.js';
 import {
 	type IterationCall,
 	type IterationTransport,
+	type KillSignal,
 	type RunIterationOptions,
 	superviseIteration,
 } from './iteration-supervisor.js';
@@ -55,6 +56,14 @@ export interface TaskPoolInternals {
 	readonly createPiscina?: (options: PiscinaOptions) => PiscinaLike;
 }
 
+/** An iteration waiting for one of the pool's `threads` places. */
+interface WaitingIteration {
+	readonly request: RunIterationRequest;
+	readonly kill: KillSignal;
+	readonly resolve: (submitted: Promise<unknown>) => void;
+	readonly onKill: () => void;
+}
+
 /** piscina reports a worker's exit only in its message text: `worker exited with code: 3`. */
 const EXIT_CODE = /worker exited with code:? (-?\d+)/i;
 
@@ -83,6 +92,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #server: HostServer;
 	readonly #channels: WorkerChannels;
 	readonly #graceMs: number;
+	/** The most iterations running at once (the `threads` option). */
 	readonly #maxThreads: number;
 	readonly #maxQueue: number;
 	readonly #clock: Clock;
@@ -95,9 +105,17 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #warm = new Map<string, TaskRef>();
 	/** The task refs already on the warm-up list: each loop passes the same object every iteration. */
 	readonly #warmRefs = new WeakSet<TaskRef>();
-	readonly #minThreads: number;
+	/** piscina's thread limits: the pool's own, plus the spare worker when there is one. */
+	readonly #piscinaMinThreads: number;
+	readonly #piscinaMaxThreads: number;
 	/** Iterations submitted and not settled yet. */
 	#inflight = 0;
+	/** Iterations handed to piscina and not settled: never more than `threads`, so the spare worker stays idle. */
+	#running = 0;
+	/** Iterations killed while they waited, so never ran: only that rare path adds to it, not every iteration. */
+	readonly #neverRan = new WeakSet<RunIterationRequest>();
+	/** Iterations waiting for one of the `threads` places, first in first out. */
+	readonly #waiting: WaitingIteration[] = [];
 	/** Resolves `close()`'s wait once `#inflight` drops to 0. */
 	#onDrained: (() => void) | undefined;
 	#closed: Promise<void> | undefined;
@@ -112,7 +130,12 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const maxThreads = options.threads ?? Math.max(1, availableParallelism() - 1);
 		const minThreads = Math.min(options.minThreads ?? DEFAULT_TASK_POOL_OPTIONS.minThreads, maxThreads);
 		this.#maxThreads = maxThreads;
-		this.#minThreads = minThreads;
+		// A pool that keeps workers warm (minThreads ≥ 1) keeps one more, idle: when a worker dies, the iteration
+		// retried after it runs on the spare at once instead of waiting for a new worker to boot (about 30-40 ms),
+		// and piscina starts the next spare meanwhile. The pool never runs more than `threads` iterations at once.
+		const spare = minThreads > 0 ? 1 : 0;
+		this.#piscinaMinThreads = minThreads + spare;
+		this.#piscinaMaxThreads = maxThreads + spare;
 		this.#maxQueue = options.maxQueue ?? DEFAULT_TASK_POOL_OPTIONS.maxQueue;
 		this.#graceMs = options.graceMs ?? DEFAULT_TASK_POOL_OPTIONS.graceMs;
 		this.#clock = options.clock ?? systemClock;
@@ -126,8 +149,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		const createPiscina = internals.createPiscina ?? ((piscinaOptions) => new Piscina(piscinaOptions));
 		this.#piscina = createPiscina({
 			filename: filename instanceof URL ? filename.href : filename,
-			minThreads,
-			maxThreads,
+			minThreads: this.#piscinaMinThreads,
+			maxThreads: this.#piscinaMaxThreads,
 			idleTimeout: options.idleTimeoutMs ?? DEFAULT_TASK_POOL_OPTIONS.idleTimeoutMs,
 			// One body per worker: an abortable task must own its worker, since aborting it terminates the thread.
 			concurrentTasksPerWorker: 1,
@@ -152,19 +175,20 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		this.#piscina.on('error', () => {});
 		this.#transport = {
 			start: (request, kill) =>
-				this.#piscina.run(request, { name: TaskName.RunIteration, signal: kill as unknown as AbortSignal }),
+				this.#running < this.#maxThreads ? this.#submit(request, kill) : this.#wait(request, kill),
 			cancel: (invocationId, reason) => this.#channels.cancel(invocationId, reason),
 			crash: (error, request) => this.#crashError(error, request),
+			done: (request) => this.#done(request),
 		};
 	}
 
-	/** Worker threads alive right now. */
+	/** Worker threads alive right now (with the spare, when the pool keeps one). */
 	get threads(): number {
 		return this.#piscina.threads.length;
 	}
 	/** Iterations waiting for a free worker. */
 	get queueSize(): number {
-		return this.#piscina.queueSize;
+		return this.#waiting.length + this.#piscina.queueSize;
 	}
 	/** Whether {@link TaskPool.close} was called. */
 	get closed(): boolean {
@@ -220,21 +244,51 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		}
 		this.#inflight += 1;
 		this.prepare(call.task);
-		// No async layer of its own: the supervisor tells the pool when the iteration has settled.
+		// No async layer of its own: the supervisor tells the transport when the iteration has settled (`done`).
 		return superviseIteration(this.#server, this.#transport, call, {
 			signal: options.signal,
 			scope: options.scope,
 			clock: this.#clock,
 			graceMs: this.#graceMs,
-			onSettled: this.#onSettled,
+		});
+	}
+
+	#submit(request: RunIterationRequest, kill: KillSignal): Promise<unknown> {
+		this.#running += 1;
+		return this.#piscina.run(request, { name: TaskName.RunIteration, signal: kill as unknown as AbortSignal });
+	}
+
+	/** Holds an iteration until one of the `threads` places is free; killing it meanwhile takes it out of the line. */
+	#wait(request: RunIterationRequest, kill: KillSignal): Promise<unknown> {
+		return new Promise((resolve, reject) => {
+			const waiting: WaitingIteration = {
+				request,
+				kill,
+				resolve,
+				onKill: () => {
+					this.#waiting.splice(this.#waiting.indexOf(waiting), 1);
+					this.#neverRan.add(request);
+					reject(new Error('The iteration was killed while it waited for a worker'));
+				},
+			};
+			kill.addEventListener('abort', waiting.onKill);
+			this.#waiting.push(waiting);
 		});
 	}
 
 	/** An iteration of this pool settled (the supervisor calls it last, whatever the outcome). */
-	readonly #onSettled = (): void => {
+	#done(request: RunIterationRequest): void {
+		if (!this.#neverRan.has(request)) {
+			this.#running -= 1;
+			const next = this.#waiting.shift();
+			if (next) {
+				next.kill.removeEventListener('abort', next.onKill);
+				next.resolve(this.#submit(next.request, next.kill));
+			}
+		}
 		this.#inflight -= 1;
 		if (this.#inflight === 0) this.#onDrained?.();
-	};
+	}
 
 	#crashError(error: unknown, { loopName, token }: RunIterationRequest): Error {
 		if (this.#closed !== undefined)
@@ -282,9 +336,12 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	#replaceAtOnce(): void {
 		if (this.#closed !== undefined) return;
 		const options = this.#piscina.options as { minThreads: number };
-		options.minThreads = Math.min(this.#maxThreads, Math.max(this.#minThreads, this.#piscina.threads.length));
+		options.minThreads = Math.min(
+			this.#piscinaMaxThreads,
+			Math.max(this.#piscinaMinThreads, this.#piscina.threads.length),
+		);
 		queueMicrotask(() => {
-			if (this.#closed === undefined) options.minThreads = this.#minThreads;
+			if (this.#closed === undefined) options.minThreads = this.#piscinaMinThreads;
 		});
 	}
 
@@ -296,7 +353,11 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	 * runs. With work queued no worker is idle, so the task cannot have been handed to one.
 	 */
 	#replaceLostWorker(): void {
-		if (this.#closed !== undefined || this.#piscina.queueSize === 0 || this.#piscina.threads.length >= this.#maxThreads)
+		if (
+			this.#closed !== undefined ||
+			this.#piscina.queueSize === 0 ||
+			this.#piscina.threads.length >= this.#piscinaMaxThreads
+		)
 			return;
 		const nudge = new AbortController();
 		this.#piscina.run(null, { name: TaskName.RunIteration, signal: nudge.signal }).catch(() => {});

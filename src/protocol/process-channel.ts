@@ -2,7 +2,7 @@ import type { CancelMessage, HostCall, HostReply } from './host-channel.js';
 import type { IterationOutcome, RunIterationRequest } from './tasks.js';
 
 /** Task process → main, once it has loaded: it is ready for iterations. */
-export type ProcessHello = { readonly type: 'hello'; readonly protocolVersion: number };
+export type ProcessHello = { readonly type: 'hello' };
 
 /** Task process → main: the outcome of the iteration started by the {@link ProcessRun} with this id. */
 export type ProcessOutcome = {

@@ -37,7 +37,6 @@ export const PRELOAD_ENV = 'DISCORD_TASKS_PRELOAD';
  */
 export interface WorkerHello {
 	readonly type: typeof WORKER_HELLO;
-	readonly protocolVersion: number;
 	readonly threadId: number;
 	readonly key: string;
 	readonly port: MessagePort;

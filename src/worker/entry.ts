@@ -7,14 +7,7 @@
  * that gives the main side this worker's end of its host channel.
  */
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
-import {
-	HELLO_KEY_ENV,
-	PRELOAD_ENV,
-	PROTOCOL_VERSION,
-	type TaskRef,
-	WORKER_HELLO,
-	type WorkerHello,
-} from '../protocol/index.js';
+import { HELLO_KEY_ENV, PRELOAD_ENV, type TaskRef, WORKER_HELLO, type WorkerHello } from '../protocol/index.js';
 import { TaskHost } from './task-host.js';
 
 const key = process.env[HELLO_KEY_ENV] ?? '';
@@ -44,7 +37,6 @@ channel.port1.unref();
 // side receives this worker's port (it cannot post to a worker's parentPort itself without confusing piscina).
 const hello: WorkerHello = {
 	type: WORKER_HELLO,
-	protocolVersion: PROTOCOL_VERSION,
 	threadId,
 	key,
 	port: channel.port2,

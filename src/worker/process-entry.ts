@@ -3,7 +3,7 @@
  * channel and an environment without the bot's token. It runs one iteration at a time for one loop, with the same
  * {@link TaskHost} as a worker thread: host calls and cancels travel over IPC instead of a MessagePort.
  */
-import { PROTOCOL_VERSION, type ProcessHello, type ProcessOutcome, type ProcessRun } from '../protocol/index.js';
+import type { ProcessHello, ProcessOutcome, ProcessRun } from '../protocol/index.js';
 import { TaskHost } from './task-host.js';
 
 const send = (message: unknown) => {
@@ -27,5 +27,5 @@ process.on('message', (message: unknown) => {
 // Without its parent there is nobody to run iterations for.
 process.on('disconnect', () => process.exit(0));
 
-const hello: ProcessHello = { type: 'hello', protocolVersion: PROTOCOL_VERSION };
+const hello: ProcessHello = { type: 'hello' };
 send(hello);

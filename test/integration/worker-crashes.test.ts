@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { ErrorCode, WorkerCrashedError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
 import { useWorkerLoops } from '../helpers/worker-loops.js';
@@ -86,6 +87,39 @@ describe('worker loop: the worker dies', () => {
 		expect(error).toMatchObject({ code: ErrorCode.WorkerOutOfMemory, reason: 'ran out of memory' });
 		expect((error as Error).cause).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
 		expect(onError).toHaveBeenCalledExactlyOnceWith(error, hungry);
+	});
+
+	test('a pool that keeps workers retries a crashed iteration at once on its spare, started before the crash', async () => {
+		// Every worker the process starts, in order; the body's first attempt takes a snapshot before it exits.
+		const started = new Set<number>();
+		const onWorker = (worker: Worker) => started.add(worker.threadId);
+		process.on('worker', onWorker);
+		let beforeCrash = new Set<number>();
+		const attempts: number[] = [];
+		const pool = testPool({
+			minThreads: 1,
+			services: {
+				firstAttempt: (threadId: number) => {
+					if (attempts.length === 0) beforeCrash = new Set(started);
+					return attempts.push(threadId) === 1;
+				},
+			},
+		});
+		// No backoff: the retry is submitted as soon as the crash is seen.
+		const crashing = workerLoop({ count: 1, pool, random: () => 0 }, 'crash.mjs');
+		const completed = vi.fn();
+		crashing.on('iterationCompleted', completed);
+
+		try {
+			await crashing.start('exit-first');
+		} finally {
+			process.off('worker', onWorker);
+		}
+
+		const threadId = (completed.mock.calls[0]?.[0].result as { threadId: number } | undefined)?.threadId;
+		expect(attempts).toEqual([attempts[0], threadId]);
+		expect(threadId).not.toBe(attempts[0]);
+		expect(beforeCrash.has(threadId ?? -1)).toBe(true);
 	});
 
 	test('the retry after a crash runs on a replacement that started, and imported the task, before the retry was due', async () => {

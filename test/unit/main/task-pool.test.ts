@@ -239,9 +239,45 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		const running = [0, 1, 2].map(() => pool.runIteration(call(), { signal, scope }));
 
 		await expect(pool.runIteration(call(), { signal, scope })).rejects.toBeInstanceOf(PoolQueueFullError);
-		expect(piscina.runs).toHaveLength(3);
-		for (const run of piscina.runs) run.resolve(ok(null));
+		expect(pool.queueSize).toBe(1);
+		piscina.runs[0]?.resolve(ok(null));
+		piscina.runs[1]?.resolve(ok(null));
+		await vi.advanceTimersByTimeAsync(0);
+		piscina.runs[2]?.resolve(ok(null));
 		await Promise.all(running);
+		expect(piscina.runs).toHaveLength(3);
+	});
+
+	test('runs at most `threads` iterations at once; the next is submitted when one settles', async () => {
+		const { pool, piscina } = createPool({ threads: 2 });
+		const signal = new AbortController().signal;
+		const runs = [1, 2, 3].map((iteration) => pool.runIteration(call({ iteration }), { signal, scope }));
+
+		expect(piscina.runs.map((run) => run.request.iteration)).toEqual([1, 2]);
+		piscina.runs[1]?.resolve(ok('second'));
+		await expect(runs[1]).resolves.toBe('second');
+
+		expect(piscina.runs.map((run) => run.request.iteration)).toEqual([1, 2, 3]);
+		piscina.runs[0]?.resolve(ok('first'));
+		piscina.runs[2]?.resolve(ok('third'));
+		await expect(Promise.all(runs)).resolves.toEqual(['first', 'second', 'third']);
+	});
+
+	test('a waiting iteration whose loop is cancelled leaves the line past graceMs, never submitted', async () => {
+		const { pool, piscina } = createPool({ threads: 1 });
+		const running = pool.runIteration(call({ iteration: 1 }), { signal: new AbortController().signal, scope });
+		const cancel = new AbortController();
+		const waiting = pool.runIteration(call({ iteration: 2 }), { signal: cancel.signal, scope });
+		waiting.catch(() => {});
+
+		cancel.abort(new Error('cancelled'));
+		await vi.advanceTimersByTimeAsync(100);
+
+		await expect(waiting).rejects.toBeInstanceOf(TaskAbortedError);
+		expect(pool.queueSize).toBe(0);
+		piscina.runs[0]?.resolve(ok(null));
+		await running;
+		expect(piscina.runs).toHaveLength(1);
 	});
 });
 
@@ -280,13 +316,19 @@ describe('TaskPool warm-up and replacement (against a fake piscina)', () => {
 	});
 
 	test('when a worker is removed, the minimum counts it until piscina has topped the pool up, then returns', async () => {
-		const { piscina } = createPool({ threads: 4, minThreads: 1 });
+		const { piscina } = createPool({ threads: 4 });
 		piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
 
 		piscina.emit('workerDestroy', {});
 		expect(piscina.options.minThreads).toBe(3);
 		await Promise.resolve();
 
-		expect(piscina.options.minThreads).toBe(1);
+		expect(piscina.options.minThreads).toBe(0);
+	});
+
+	test('a pool that keeps workers (minThreads ≥ 1) keeps one spare worker more; one that keeps none has none', () => {
+		expect(createPool({ threads: 2, minThreads: 1 }).piscina.created).toMatchObject({ minThreads: 2, maxThreads: 3 });
+		expect(createPool({ threads: 2, minThreads: 2 }).piscina.created).toMatchObject({ minThreads: 3, maxThreads: 3 });
+		expect(createPool({ threads: 2 }).piscina.created).toMatchObject({ minThreads: 0, maxThreads: 2 });
 	});
 });
