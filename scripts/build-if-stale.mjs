@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** What `npm start` runs from dist/. */
-const OUTPUTS = ['index.js', 'index.cjs', 'worker.js', 'worker.cjs', 'testing.js', 'testing.cjs', 'worker-host.js'];
+/** The hosts a pool starts its workers and task processes with: built, but not named by package.json's exports. */
+const HOSTS = ['worker-host.cjs', 'process-host.cjs'];
 /** Besides src/, what changes the build. */
 const INPUTS = ['package.json', 'package-lock.json', 'tsup.config.ts', 'tsconfig.json'];
 
@@ -23,6 +23,25 @@ function newest(dir) {
 }
 
 /**
+ * What a build without declarations writes to dist/ under `root`: every JavaScript file package.json's exports
+ * name (so a new entry point is checked without editing this list), and the worker and process hosts.
+ * @param {string} root - The package directory.
+ * @returns {string[]} Paths relative to dist/.
+ */
+export function outputs(root) {
+	const files = new Set(HOSTS);
+	const collect = (target) => {
+		if (typeof target === 'string') {
+			if (target.startsWith('./dist/') && !/\.d\.c?ts$/.test(target)) files.add(target.slice('./dist/'.length));
+		} else if (target && typeof target === 'object') {
+			for (const each of Object.values(target)) collect(each);
+		}
+	};
+	collect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports);
+	return [...files];
+}
+
+/**
  * Whether dist/ under `root` is missing an output or older than a source.
  * @param {string} root - The package directory.
  * @returns {boolean}
@@ -30,7 +49,7 @@ function newest(dir) {
 export function isStale(root) {
 	let oldestOutput;
 	try {
-		oldestOutput = Math.min(...OUTPUTS.map((name) => statSync(join(root, 'dist', name)).mtimeMs));
+		oldestOutput = Math.min(...outputs(root).map((name) => statSync(join(root, 'dist', name)).mtimeMs));
 	} catch {
 		return true;
 	}
