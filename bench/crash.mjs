@@ -10,11 +10,14 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
+import { importBaseline } from './baseline.mjs';
 import { params, report, silentLogger, sleep, task } from './common.mjs';
 import { summarize } from './stats.mjs';
 import { taskPoolIteration } from './task-pool-iteration.mjs';
 
-const { crashes, settleMs } = params({ crashes: 15, settleMs: 100 });
+const { crashes, settleMs, baseline } = params({ crashes: 15, settleMs: 100 });
+const before = await importBaseline(baseline);
+const current = { loop, TaskPool };
 // Each worker crashes on its third run: two healthy runs first, so every crash hits a warm worker.
 const CRASH_AT = 3;
 const ELD_RESOLUTION_MS = 1;
@@ -76,15 +79,19 @@ function taskPoolSubject() {
 /**
  * A worker loop with `seconds: 0` and no backoff delay (`random: () => 0` makes every backoff 0 ms): a crash is
  * retried at once on the fresh worker. Timed from the crashing iteration's start to its retry's completion.
+ * `lib` is this build or the baseline's (recorded as `name`).
  */
-function loopSubject() {
-	const pool = new TaskPool({ threads: 1, minThreads: 1 });
-	const crashing = loop({ seconds: 0, pool, random: () => 0, logger: silentLogger, name: 'crash' }, task('crash.mjs'));
+function loopSubject(lib = current, name = 'loop') {
+	const pool = new lib.TaskPool({ threads: 1, minThreads: 1 });
+	const crashing = lib.loop(
+		{ seconds: 0, pool, random: () => 0, logger: silentLogger, name: 'crash' },
+		task('crash.mjs'),
+	);
 	let started = 0;
 	let crashStart = -1;
 	crashing.on('iterationStarted', ({ retry }) => {
 		if (!retry) started = performance.now();
-		else record(rejections, 'loop', performance.now() - started);
+		else record(rejections, name, performance.now() - started);
 	});
 	crashing.on('iterationFailed', () => {
 		crashStart = started;
@@ -92,13 +99,13 @@ function loopSubject() {
 	crashing.on('iterationCompleted', () => {
 		if (crashStart < 0) return;
 		eld.disable();
-		record(recoveries, 'loop', performance.now() - crashStart);
-		record(stalls, 'loop', eld.max / 1e6 - ELD_RESOLUTION_MS);
+		record(recoveries, name, performance.now() - crashStart);
+		record(stalls, name, eld.max / 1e6 - ELD_RESOLUTION_MS);
 		crashStart = -1;
 		crashing.stop();
 	});
 	return {
-		name: 'loop',
+		name,
 		// One run per crash (stopped once the retry is done), so the three subjects take turns like the others.
 		crash() {
 			eld.reset();
@@ -117,9 +124,9 @@ function loopSubject() {
  * when the old one dies and imports the task meanwhile, so the retry should cost little more than a warm iteration.
  * Recorded: from the failure to the retry's completion, minus the backoff delay the loop reported.
  */
-function loopBackoffSubject() {
-	const pool = new TaskPool({ threads: 1, minThreads: 1 });
-	const crashing = loop(
+function loopBackoffSubject(lib = current, name = 'loopBackoff') {
+	const pool = new lib.TaskPool({ threads: 1, minThreads: 1 });
+	const crashing = lib.loop(
 		{ seconds: 0, pool, random: () => 0.06, logger: silentLogger, name: 'crash-backoff' },
 		task('crash.mjs'),
 	);
@@ -133,13 +140,13 @@ function loopBackoffSubject() {
 	});
 	crashing.on('iterationCompleted', () => {
 		if (failedAt < 0) return;
-		record(recoveries, 'loopBackoff', performance.now() - failedAt - delayMs);
-		record(backoffs, 'loopBackoff', delayMs);
+		record(recoveries, name, performance.now() - failedAt - delayMs);
+		record(backoffs, name, delayMs);
 		failedAt = -1;
 		crashing.stop();
 	});
 	return {
-		name: 'loopBackoff',
+		name,
 		crash() {
 			return crashing.start(CRASH_AT);
 		},
@@ -160,6 +167,7 @@ async function idleWindow(ms) {
 }
 
 const subjects = [piscinaSubject(), taskPoolSubject(), loopSubject(), loopBackoffSubject()];
+if (before) subjects.push(loopSubject(before.lib, 'loopBefore'), loopBackoffSubject(before.lib, 'loopBackoffBefore'));
 for (let i = 0; i < crashes; i++) {
 	for (let k = 0; k < subjects.length; k++) {
 		await subjects[(i + k) % subjects.length].crash();
@@ -170,7 +178,7 @@ for (let i = 0; i < crashes; i++) {
 for (const subject of subjects) await subject.close();
 
 const figures = {};
-for (const name of ['piscina', 'taskPool', 'loop']) {
+for (const name of ['piscina', 'taskPool', 'loop', ...(before ? ['loopBefore'] : [])]) {
 	figures[name] = {
 		recovery: summarize(recoveries.get(name)),
 		rejection: summarize(rejections.get(name)),
@@ -178,9 +186,8 @@ for (const name of ['piscina', 'taskPool', 'loop']) {
 	};
 }
 // The time past the backoff, and the backoff itself.
-figures.loopBackoff = {
-	recovery: summarize(recoveries.get('loopBackoff')),
-	backoff: summarize(backoffs.get('loopBackoff')),
-};
+for (const name of ['loopBackoff', ...(before ? ['loopBackoffBefore'] : [])]) {
+	figures[name] = { recovery: summarize(recoveries.get(name)), backoff: summarize(backoffs.get(name)) };
+}
 figures.idle = { stall: summarize(stalls.get('idle')) };
 report({ unit: 'ms', figures });

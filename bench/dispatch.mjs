@@ -9,11 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
+import { importBaseline } from './baseline.mjs';
 import { params, report, silentLogger, task } from './common.mjs';
 import { summarize } from './stats.mjs';
 import { taskPoolIteration } from './task-pool-iteration.mjs';
 
-const { rounds, batch, warmupRounds } = params({ rounds: 30, batch: 200, warmupRounds: 3 });
+const { rounds, batch, warmupRounds, baseline } = params({ rounds: 30, batch: 200, warmupRounds: 3 });
+const before = await importBaseline(baseline);
 
 /** Per-call samples (µs) of every figure, recorded after the warm-up rounds. */
 const samples = new Map();
@@ -73,31 +75,32 @@ function taskPoolSubject(pool) {
 /**
  * A worker loop with `seconds: 0`: one run of `count: n` per batch. Three figures: iterationStarted →
  * iterationCompleted (the executor's path), iterationStarted → the next iterationStarted (one whole cycle,
- * the loop's own scheduling included), and the run's duration / n.
+ * the loop's own scheduling included), and the run's duration / n. `lib` is this build or the baseline's, whose
+ * figures get `suffix`.
  */
-function loopSubject(pool) {
-	const worker = loop({ seconds: 0, pool, logger: silentLogger, name: 'dispatch' }, task('noop.mjs'));
+function loopSubject(lib, pool, suffix = '') {
+	const worker = lib.loop({ seconds: 0, pool, logger: silentLogger, name: 'dispatch' }, task('noop.mjs'));
 	let keep = false;
 	let started = 0;
 	let previousStart = -1;
 	worker.on('iterationStarted', () => {
 		const now = performance.now();
-		if (keep && previousStart >= 0) record('loopCycle', (now - previousStart) * 1000);
+		if (keep && previousStart >= 0) record(`loopCycle${suffix}`, (now - previousStart) * 1000);
 		previousStart = now;
 		started = now;
 	});
 	worker.on('iterationCompleted', () => {
-		if (keep) record('loopIteration', (performance.now() - started) * 1000);
+		if (keep) record(`loopIteration${suffix}`, (performance.now() - started) * 1000);
 	});
 	return {
-		name: 'loop',
+		name: `loop${suffix}`,
 		async batch(n, keepSamples) {
 			keep = keepSamples;
 			previousStart = -1;
 			worker.count = n;
 			const start = performance.now();
 			await worker.start();
-			if (keep) record('loopRunPerIteration', ((performance.now() - start) * 1000) / n);
+			if (keep) record(`loopRunPerIteration${suffix}`, ((performance.now() - start) * 1000) / n);
 		},
 		close: () => worker[Symbol.asyncDispose](),
 	};
@@ -111,8 +114,11 @@ const subjects = [
 	// the same setting without discord-tasks separates the cost of that choice from the cost of our layer.
 	await piscinaSubject('piscinaAtomicsDisabled', { atomics: 'disabled' }),
 	taskPoolSubject(pool),
-	loopSubject(pool),
+	loopSubject({ loop }, pool),
 ];
+// The baseline's loop on a pool of its own build, taking turns with the rest.
+const beforePool = before && new before.lib.TaskPool({ threads: 1, minThreads: 1 });
+if (before) subjects.push(loopSubject(before.lib, beforePool, 'Before'));
 
 for (let round = 0; round < warmupRounds + rounds; round++) {
 	const keep = round >= warmupRounds;
@@ -122,6 +128,7 @@ for (let round = 0; round < warmupRounds + rounds; round++) {
 }
 for (const subject of subjects) await subject.close();
 await pool.close();
+await beforePool?.close();
 
 const figures = {};
 for (const [figure, list] of samples) figures[figure] = summarize(list);

@@ -8,7 +8,7 @@ function table({ columns, rows }) {
 
 const verdictText = ({ met, figure }) => (met ? `met (${figure})` : `**MISSED** (${figure})`);
 
-function machineSection({ machine, mode, date, durationS }) {
+function machineSection({ machine, mode, date, durationS, baseline }) {
 	const gib = (machine.memoryBytes / 2 ** 30).toFixed(1);
 	const load = (values) => values.map((value) => value.toFixed(2)).join(' / ');
 	const packages = Object.entries(machine.packages)
@@ -30,6 +30,14 @@ function machineSection({ machine, mode, date, durationS }) {
 					`${load(machine.loadAverageBefore)} → ${load(machine.loadAverageAfter)}`,
 				],
 				['taskset (pinning)', machine.tasksetAvailable ? 'available' : 'not available: pinned rows not measured'],
+				...(baseline
+					? [
+							[
+								'baseline ("before" figures)',
+								`${baseline.commit.slice(0, 7)} (\`--baseline ${baseline.rev}\`): ${baseline.subject}`,
+							],
+						]
+					: []),
 			],
 		}),
 	].join('\n');

@@ -5,12 +5,17 @@
 //   npm run bench -- --quick      fewer samples and runs; writes both files too (< 2 min)
 //   npm run bench -- --smoke      every benchmark once with tiny sizes, to prove they complete; writes nothing
 //   node bench/run.mjs --render   rewrites BENCHMARKS.md from bench/results.json (after editing bench/findings.md)
+//   npm run bench -- --baseline <rev>
+//                                 also runs the package as it was at git revision <rev> next to this build, in the
+//                                 same processes, where the public API allows (bench/baseline.mjs): before/after
+//                                 figures from one run
 //
 // `npm run bench` builds first (the benchmarks import the built package by name); `node bench/run.mjs` skips that.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { prepareBaseline } from './baseline.mjs';
 import { benchmarks } from './suite.mjs';
 
 const mode = process.argv.includes('--smoke') ? 'smoke' : process.argv.includes('--quick') ? 'quick' : 'full';
@@ -143,7 +148,13 @@ if (renderOnly) {
 const started = Date.now();
 const loadBefore = os.loadavg();
 const taskset = hasTaskset();
-const suite = benchmarks(mode, { taskset });
+const baselineAt = process.argv.indexOf('--baseline');
+if (baselineAt >= 0 && !process.argv[baselineAt + 1]) {
+	console.error('--baseline needs a git revision: npm run bench -- --baseline <rev>');
+	process.exit(2);
+}
+const baseline = baselineAt >= 0 ? prepareBaseline(process.argv[baselineAt + 1]) : undefined;
+const suite = benchmarks(mode, { taskset, baseline });
 console.log(`discord-tasks benchmarks (${mode}), ${suite.length} benchmarks`);
 const results = await execute(schedule(suite));
 const durationS = (Date.now() - started) / 1000;
@@ -153,6 +164,7 @@ const report = {
 	date: new Date(started).toISOString(),
 	durationS,
 	machine: machine(loadBefore),
+	baseline: baseline && { rev: baseline.rev, commit: baseline.commit, subject: baseline.subject },
 	retries,
 	benchmarks: {},
 };

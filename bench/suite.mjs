@@ -114,11 +114,33 @@ export function formatSpread(s, suffix = '') {
 const ratio = (s) => formatSpread(s, '×');
 const verdict = (target, met, figure) => ({ target, met, figure });
 
+/** A benchmark's params, with the baseline build to run beside this one when the run has one (`--baseline`). */
+const withBaseline = (params, { baseline }) =>
+	baseline ? { ...params, baseline: { rev: baseline.rev, commit: baseline.commit, entry: baseline.entry } } : params;
+
+/**
+ * The before/after table of a run with a baseline: each figure of this build next to the same figure of the
+ * baseline's, measured in the same processes, and their ratio run by run. `pairs`: [after path, before path, label].
+ */
+function beforeAfterTable(runs, pairs, { baseline }, unit) {
+	return {
+		title: `Before (the baseline, ${baseline.commit.slice(0, 7)}) and after (this build), in the same processes`,
+		columns: ['figure', `before ${unit}`, `after ${unit}`, 'after ÷ before'],
+		rows: pairs.map(([after, beforePath, label]) => [
+			label,
+			formatSpread(across(runs, beforePath)),
+			formatSpread(across(runs, after)),
+			ratio(ratioAcross(runs, after, runs, beforePath)),
+		]),
+	};
+}
+
 // ---- benchmarks -------------------------------------------------------------------------------------------
 
-function dispatch(sizes, { taskset }) {
-	const configs = [{ key: 'unpinned', params: sizes.dispatch }];
-	if (taskset) configs.push({ key: 'pinned', params: sizes.dispatch, pin: true });
+function dispatch(sizes, environment) {
+	const params = withBaseline(sizes.dispatch, environment);
+	const configs = [{ key: 'unpinned', params }];
+	if (environment.taskset) configs.push({ key: 'pinned', params, pin: true });
 	const subjects = [
 		['loopCycle', 'discord-tasks loop, one whole iteration (iterationStarted → next iterationStarted)'],
 		['loopIteration', 'discord-tasks loop, iterationStarted → iterationCompleted'],
@@ -153,6 +175,13 @@ function dispatch(sizes, { taskset }) {
 					columns: ['subject', 'p50 µs', 'p99 µs', 'p50 ÷ piscina', 'p50 ÷ raw'],
 					rows,
 				});
+				if (environment.baseline) {
+					const pairs = subjects
+						.filter(([name]) => name.startsWith('loop'))
+						.map(([name, label]) => [`figures.${name}.p50`, `figures.${name}Before.p50`, `${label}, p50`]);
+					const table = beforeAfterTable(list, pairs, environment, 'µs');
+					tables.push({ ...table, title: `${key === 'pinned' ? 'Pinned' : 'Unpinned'}: ${table.title}` });
+				}
 				for (const name of ['loopCycle', 'taskPool']) {
 					const r = ratioAcross(list, `figures.${name}.p50`, list, 'figures.piscina.p50');
 					verdicts.push(
@@ -341,7 +370,7 @@ function accuracy(sizes) {
 	};
 }
 
-function crash(sizes) {
+function crash(sizes, environment) {
 	const subjects = [
 		['loop', 'discord-tasks worker loop (crash → retry with a 0 ms backoff)'],
 		['taskPool', 'TaskPool per-iteration path (crash → next runIteration)'],
@@ -354,7 +383,7 @@ function crash(sizes) {
 			'One running worker per pool (threads = minThreads = 1, so both replace a dead worker at once; a TaskPool with minThreads ≥ 1 also keeps one idle spare, which bare piscina has not); the task calls process.exit on its third run in a worker. Timed from submitting the crashing run to the next run finished on the fresh worker. The subjects take turns, one crash each, in one process. Stall = monitorEventLoopDelay (1 ms sampling) max over the recovery, minus the sampling interval.',
 		file: 'crash.mjs',
 		runs: sizes.heavyRuns,
-		configs: [{ key: 'crash', params: sizes.crash }],
+		configs: [{ key: 'crash', params: withBaseline(sizes.crash, environment) }],
 		analyze({ crash: runs }) {
 			const rows = subjects.map(([name, label]) => [
 				label,
@@ -401,8 +430,26 @@ function crash(sizes) {
 					`${formatSpread(warm)} ms over a backoff of ${formatSpread(across(runs, 'figures.loopBackoff.backoff.p50'))} ms`,
 				),
 			);
+			const beforeAfter = environment.baseline
+				? [
+						beforeAfterTable(
+							runs,
+							[
+								['figures.loop.recovery.p50', 'figures.loopBefore.recovery.p50', `${subjects[0][1]}, recovery p50`],
+								[
+									'figures.loopBackoff.recovery.p50',
+									'figures.loopBackoffBefore.recovery.p50',
+									'worker loop, backoff of ~120 ms: failure → retry done, minus the backoff, p50',
+								],
+							],
+							environment,
+							'ms',
+						),
+					]
+				: [];
 			return {
 				tables: [
+					...beforeAfter,
 					{
 						title: 'Recovery, failure seen, and the longest main-thread stall (ELD max − 1 ms sampling) per recovery',
 						columns: [
@@ -584,7 +631,7 @@ function memory(sizes) {
 	};
 }
 
-function throughput(sizes) {
+function throughput(sizes, environment) {
 	const subjects = [
 		['loops', 'discord-tasks: 8 worker loops with `seconds: 0`'],
 		['taskPool', 'TaskPool per-iteration path, 8 in flight'],
@@ -598,19 +645,35 @@ function throughput(sizes) {
 			'Eight calls in flight for every subject (eight loops with one iteration each, or eight lanes of sequential calls), 2 worker threads, no-op body; the subjects take turns in short slices in one process.',
 		file: 'throughput.mjs',
 		runs: sizes.heavyRuns,
-		configs: [{ key: 'throughput', params: sizes.throughput }],
+		configs: [{ key: 'throughput', params: withBaseline(sizes.throughput, environment) }],
 		analyze({ throughput: runs }) {
 			const rows = subjects.map(([name, label]) => [
 				label,
 				formatSpread(across(runs, `figures.${name}.p50`)),
 				ratio(ratioAcross(runs, `figures.${name}.p50`, runs, 'figures.piscina.p50')),
 			]);
-			return {
-				tables: [
-					{ title: 'Calls per second (median of the slices)', columns: ['subject', 'calls/s', '÷ piscina'], rows },
-				],
-				verdicts: [],
-			};
+			const tables = [
+				{ title: 'Calls per second (median of the slices)', columns: ['subject', 'calls/s', '÷ piscina'], rows },
+			];
+			if (environment.baseline) {
+				tables.push(
+					beforeAfterTable(
+						runs,
+						[['figures.loops.p50', 'figures.loopsBefore.p50', subjects[0][1]]],
+						environment,
+						'calls/s',
+					),
+				);
+			}
+			const verdicts = ['taskPool', 'loops'].map((name) => {
+				const r = ratioAcross(runs, `figures.${name}.p50`, runs, 'figures.piscina.p50');
+				return verdict(
+					`${name === 'loops' ? 'worker loops' : 'TaskPool.runIteration'}, 8 in flight: calls/s ≥ 0.8× bare piscina's`,
+					r.median >= 0.8,
+					`${formatSpread(across(runs, `figures.${name}.p50`))} vs ${formatSpread(across(runs, 'figures.piscina.p50'))} calls/s = ${ratio(r)}`,
+				);
+			});
+			return { tables, verdicts };
 		},
 	};
 }

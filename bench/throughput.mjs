@@ -5,11 +5,18 @@
 import { performance } from 'node:perf_hooks';
 import { loop, TaskPool } from 'discord-tasks';
 import { Piscina } from 'piscina';
+import { importBaseline } from './baseline.mjs';
 import { params, report, silentLogger, task } from './common.mjs';
 import { summarize } from './stats.mjs';
 import { taskPoolIteration } from './task-pool-iteration.mjs';
 
-const { inFlight, sliceMs, rounds, warmupRounds } = params({ inFlight: 8, sliceMs: 500, rounds: 6, warmupRounds: 1 });
+const { inFlight, sliceMs, rounds, warmupRounds, baseline } = params({
+	inFlight: 8,
+	sliceMs: 500,
+	rounds: 6,
+	warmupRounds: 1,
+});
+const before = await importBaseline(baseline);
 const rates = new Map();
 
 /** Keeps `inFlight` calls of `call` going until the slice ends; returns calls completed per second. */
@@ -38,15 +45,18 @@ function taskPoolSubject(pool) {
 	return { name: 'taskPool', slice: () => saturate(call), close: () => {} };
 }
 
-/** `inFlight` worker loops with `seconds: 0`, run for one slice and stopped; counts completed iterations. */
-function loopSubject(pool) {
+/**
+ * `inFlight` worker loops with `seconds: 0`, run for one slice and stopped; counts completed iterations. `lib` is
+ * this build or the baseline's (recorded as `name`).
+ */
+function loopSubject(lib, pool, name = 'loops') {
 	const loops = Array.from({ length: inFlight }, (_, i) =>
-		loop({ seconds: 0, pool, logger: silentLogger, name: `tp-${i}` }, task('noop.mjs')),
+		lib.loop({ seconds: 0, pool, logger: silentLogger, name: `tp-${i}` }, task('noop.mjs')),
 	);
 	let completed = 0;
 	for (const each of loops) each.on('iterationCompleted', () => completed++);
 	return {
-		name: 'loops',
+		name,
 		async slice() {
 			completed = 0;
 			const start = performance.now();
@@ -65,8 +75,10 @@ const subjects = [
 	piscinaSubject('piscina', {}),
 	piscinaSubject('piscinaAtomicsDisabled', { atomics: 'disabled' }),
 	taskPoolSubject(pool),
-	loopSubject(pool),
+	loopSubject({ loop }, pool),
 ];
+const beforePool = before && new before.lib.TaskPool({ threads: 2, minThreads: 2 });
+if (before) subjects.push(loopSubject(before.lib, beforePool, 'loopsBefore'));
 for (let round = 0; round < warmupRounds + rounds; round++) {
 	for (let k = 0; k < subjects.length; k++) {
 		const subject = subjects[(round + k) % subjects.length];
@@ -78,6 +90,7 @@ for (let round = 0; round < warmupRounds + rounds; round++) {
 }
 for (const subject of subjects) await subject.close();
 await pool.close();
+await beforePool?.close();
 
 const figures = {};
 for (const [name, list] of rates) figures[name] = summarize(list);
