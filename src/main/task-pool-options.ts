@@ -19,14 +19,15 @@ export interface TaskPoolOptions<S extends ServiceMap = ServiceMap> {
 	/** The most worker threads. @defaultValue `max(1, availableParallelism() - 1)`: one core stays with the gateway */
 	readonly threads?: number;
 	/**
-	 * Workers kept alive while idle. A pool that keeps any also keeps one spare worker, idle and warm: it never runs
-	 * more than `threads` iterations at once, so when a worker dies the retried iteration runs on the spare at once.
+	 * Workers kept alive while idle. A pool that keeps any also keeps one spare worker, idle and warm, besides the
+	 * busy ones (up to `threads + 1` threads): it never runs more than `threads` iterations at once, so when a worker
+	 * dies the retried iteration runs on the spare at once.
 	 * @defaultValue 0
 	 */
 	readonly minThreads?: number;
 	/** How long an idle worker above `minThreads` lives. @defaultValue 60_000 */
 	readonly idleTimeoutMs?: number;
-	/** Iterations that may wait for a free worker before `run` is refused. @defaultValue 1000 */
+	/** Iterations that may wait for one of the `threads` places before the next is refused. @defaultValue 1000 */
 	readonly maxQueue?: number;
 	/** Functions tasks may call on the main thread (`ctx.host.name(...)`); arguments and results must be cloneable. */
 	readonly services?: S;

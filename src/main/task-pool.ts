@@ -20,6 +20,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { HostServer } from './host-server.js';
 import {
+	type EndReason,
 	type IterationCall,
 	type IterationTransport,
 	type KillSignal,
@@ -61,7 +62,8 @@ interface WaitingIteration {
 	readonly request: RunIterationRequest;
 	readonly kill: KillSignal;
 	readonly resolve: (submitted: Promise<unknown>) => void;
-	readonly onKill: () => void;
+	/** Takes the iteration out of the line and fails it, never submitted (a kill, a cancel, a timeout). */
+	readonly leave: () => void;
 }
 
 /** piscina reports a worker's exit only in its message text: `worker exited with code: 3`. */
@@ -105,6 +107,8 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	readonly #warm = new Map<string, TaskRef>();
 	/** The task refs already on the warm-up list: each loop passes the same object every iteration. */
 	readonly #warmRefs = new WeakSet<TaskRef>();
+	/** Whether the pool keeps a spare worker (it keeps workers: `minThreads` ≥ 1). */
+	readonly #spare: boolean;
 	/** piscina's thread limits: the pool's own, plus the spare worker when there is one. */
 	readonly #piscinaMinThreads: number;
 	readonly #piscinaMaxThreads: number;
@@ -133,9 +137,9 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		// A pool that keeps workers warm (minThreads ≥ 1) keeps one more, idle: when a worker dies, the iteration
 		// retried after it runs on the spare at once instead of waiting for a new worker to boot (about 30-40 ms),
 		// and piscina starts the next spare meanwhile. The pool never runs more than `threads` iterations at once.
-		const spare = minThreads > 0 ? 1 : 0;
-		this.#piscinaMinThreads = minThreads + spare;
-		this.#piscinaMaxThreads = maxThreads + spare;
+		this.#spare = minThreads > 0;
+		this.#piscinaMinThreads = minThreads + (this.#spare ? 1 : 0);
+		this.#piscinaMaxThreads = maxThreads + (this.#spare ? 1 : 0);
 		this.#maxQueue = options.maxQueue ?? DEFAULT_TASK_POOL_OPTIONS.maxQueue;
 		this.#graceMs = options.graceMs ?? DEFAULT_TASK_POOL_OPTIONS.graceMs;
 		this.#clock = options.clock ?? systemClock;
@@ -176,7 +180,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		this.#transport = {
 			start: (request, kill) =>
 				this.#running < this.#maxThreads ? this.#submit(request, kill) : this.#wait(request, kill),
-			cancel: (invocationId, reason) => this.#channels.cancel(invocationId, reason),
+			cancel: (invocationId, reason) => this.#cancel(invocationId, reason),
 			crash: (error, request) => this.#crashError(error, request),
 			done: (request) => this.#done(request),
 		};
@@ -186,7 +190,7 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 	get threads(): number {
 		return this.#piscina.threads.length;
 	}
-	/** Iterations waiting for a free worker. */
+	/** Iterations waiting for one of the `threads` places. */
 	get queueSize(): number {
 		return this.#waiting.length + this.#piscina.queueSize;
 	}
@@ -253,9 +257,21 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 		});
 	}
 
+	/** Hands an iteration to piscina, taking one of the `threads` places, and keeps a spare worker started. */
 	#submit(request: RunIterationRequest, kill: KillSignal): Promise<unknown> {
 		this.#running += 1;
-		return this.#piscina.run(request, { name: TaskName.RunIteration, signal: kill as unknown as AbortSignal });
+		const submitted = this.#piscina.run(request, {
+			name: TaskName.RunIteration,
+			signal: kill as unknown as AbortSignal,
+		});
+		// piscina keeps minThreads + 1 workers, so up to minThreads running leave the spare idle. Past that it starts a
+		// worker only for a task that finds none idle: with every worker busy, the spare is started here, so a pool
+		// running all its `threads` still has one warm worker for the retry after a crash.
+		if (this.#spare && this.#running >= this.#piscinaMinThreads && this.#closed === undefined) {
+			const workers = this.#piscina.threads.length;
+			if (this.#running >= workers && workers < this.#piscinaMaxThreads) this.#startWorker();
+		}
+		return submitted;
 	}
 
 	/** Holds an iteration until one of the `threads` places is free; killing it meanwhile takes it out of the line. */
@@ -265,15 +281,28 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 				request,
 				kill,
 				resolve,
-				onKill: () => {
-					this.#waiting.splice(this.#waiting.indexOf(waiting), 1);
+				leave: () => {
+					const at = this.#waiting.indexOf(waiting);
+					if (at < 0) return;
+					this.#waiting.splice(at, 1);
+					kill.removeEventListener('abort', waiting.leave);
 					this.#neverRan.add(request);
-					reject(new Error('The iteration was killed while it waited for a worker'));
+					reject(new Error('The iteration was stopped while it waited for a worker'));
 				},
 			};
-			kill.addEventListener('abort', waiting.onKill);
+			kill.addEventListener('abort', waiting.leave);
 			this.#waiting.push(waiting);
 		});
+	}
+
+	/**
+	 * A cancel or a timeout: an iteration still waiting leaves the line at once (its body never starts, so nothing
+	 * runs after the loop was cancelled or past its deadline); a running one is asked to stop.
+	 */
+	#cancel(invocationId: string, reason: EndReason): void {
+		const waiting = this.#waiting.find((each) => each.request.invocationId === invocationId);
+		if (waiting) waiting.leave();
+		else this.#channels.cancel(invocationId, reason);
 	}
 
 	/** An iteration of this pool settled (the supervisor calls it last, whatever the outcome). */
@@ -282,8 +311,16 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			this.#running -= 1;
 			const next = this.#waiting.shift();
 			if (next) {
-				next.kill.removeEventListener('abort', next.onKill);
-				next.resolve(this.#submit(next.request, next.kill));
+				next.kill.removeEventListener('abort', next.leave);
+				let submitted: Promise<unknown>;
+				try {
+					submitted = this.#submit(next.request, next.kill);
+				} catch (error) {
+					// piscina can throw at once (a worker that cannot be started): the waiting iteration fails with it
+					// instead of waiting forever, and the places and counts stay right.
+					submitted = Promise.reject(error);
+				}
+				next.resolve(submitted);
 			}
 		}
 		this.#inflight -= 1;
@@ -359,8 +396,21 @@ export class TaskPool<S extends ServiceMap = ServiceMap> {
 			this.#piscina.threads.length >= this.#piscinaMaxThreads
 		)
 			return;
+		this.#startWorker();
+	}
+
+	/**
+	 * Makes piscina start one worker (up to its `maxThreads`): a task that finds no idle worker makes it start one,
+	 * and aborting that task at once takes it off the queue again, so it never runs. Only called when no worker is
+	 * idle: an idle worker would be handed the task, and aborting it would terminate that worker.
+	 */
+	#startWorker(): void {
 		const nudge = new AbortController();
-		this.#piscina.run(null, { name: TaskName.RunIteration, signal: nudge.signal }).catch(() => {});
+		try {
+			this.#piscina.run(null, { name: TaskName.RunIteration, signal: nudge.signal }).catch(() => {});
+		} catch {
+			// A worker that cannot be started now (piscina throws at once): the next iteration's submission tries again.
+		}
 		nudge.abort();
 	}
 

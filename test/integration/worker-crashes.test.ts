@@ -122,6 +122,44 @@ describe('worker loop: the worker dies', () => {
 		expect(beforeCrash.has(threadId ?? -1)).toBe(true);
 	});
 
+	test('a pool busy with all its threads still keeps a spare: a crashed iteration is retried on a worker started before the crash', async () => {
+		const started = new Set<number>();
+		const onWorker = (worker: Worker) => started.add(worker.threadId);
+		process.on('worker', onWorker);
+		let beforeCrash = new Set<number>();
+		const attempts: number[] = [];
+		const pool = testPool({
+			threads: 2,
+			minThreads: 1,
+			services: {
+				firstAttempt: (threadId: number) => {
+					if (attempts.length === 0) beforeCrash = new Set(started);
+					return attempts.push(threadId) === 1;
+				},
+			},
+		});
+		// One place taken by a body that runs until its loop is cancelled, the other by the body that crashes.
+		const busy = workerLoop({ count: 1, pool }, 'spin.mjs');
+		const busyStarted = new Promise<void>((resolve) => busy.on('iterationStarted', () => resolve()));
+		const busyRun = busy.start('cooperative').catch(() => {});
+		await busyStarted;
+		const crashing = workerLoop({ count: 1, pool, random: () => 0 }, 'crash.mjs');
+		const completed = vi.fn();
+		crashing.on('iterationCompleted', completed);
+
+		try {
+			await crashing.start('exit-first');
+		} finally {
+			process.off('worker', onWorker);
+			busy.cancel();
+			await busyRun;
+		}
+
+		const threadId = (completed.mock.calls[0]?.[0].result as { threadId: number } | undefined)?.threadId;
+		expect(attempts).toEqual([attempts[0], threadId]);
+		expect(beforeCrash.has(threadId ?? -1)).toBe(true);
+	});
+
 	test('the retry after a crash runs on a replacement that started, and imported the task, before the retry was due', async () => {
 		let attempts = 0;
 		const pool = testPool({ services: { firstAttempt: () => ++attempts === 1 } });

@@ -36,12 +36,19 @@ class FakePiscina implements PiscinaLike {
 	readonly runs: FakeRun[] = [];
 	readonly listeners = new Map<string, ((value: unknown) => void)[]>();
 	destroyedWithMinimum: number | undefined;
+	/** Thrown by the next run() at once, as piscina does when it cannot start a worker. */
+	throwNext: Error | undefined;
+	/** Thrown at once by every run() of no task (the pool's way to have a worker started). */
+	throwOnNudge: Error | undefined;
 
 	constructor(options: PiscinaOptions) {
 		this.created = options;
 		this.options = { minThreads: options.minThreads ?? 0 };
 	}
 	run(task: unknown, { name, signal }: { name: string; signal: AbortSignal }): Promise<unknown> {
+		const error = this.throwNext ?? (task === null ? this.throwOnNudge : undefined);
+		this.throwNext = undefined;
+		if (error) throw error;
 		return new Promise((resolve, reject) => {
 			this.runs.push({ request: task as RunIterationRequest, name, signal, resolve, reject });
 			signal.addEventListener(
@@ -263,7 +270,7 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		await expect(Promise.all(runs)).resolves.toEqual(['first', 'second', 'third']);
 	});
 
-	test('a waiting iteration whose loop is cancelled leaves the line past graceMs, never submitted', async () => {
+	test('a waiting iteration whose loop is cancelled leaves the line at once, never submitted; the cap holds', async () => {
 		const { pool, piscina } = createPool({ threads: 1 });
 		const running = pool.runIteration(call({ iteration: 1 }), { signal: new AbortController().signal, scope });
 		const cancel = new AbortController();
@@ -271,13 +278,58 @@ describe('TaskPool#runIteration (against a fake piscina)', () => {
 		waiting.catch(() => {});
 
 		cancel.abort(new Error('cancelled'));
-		await vi.advanceTimersByTimeAsync(100);
-
 		await expect(waiting).rejects.toBeInstanceOf(TaskAbortedError);
 		expect(pool.queueSize).toBe(0);
+		// A place freed within graceMs of the cancel does not start the cancelled body.
 		piscina.runs[0]?.resolve(ok(null));
 		await running;
 		expect(piscina.runs).toHaveLength(1);
+
+		// Still one place: of two more iterations, one runs and one waits.
+		const signal = new AbortController().signal;
+		const more = [3, 4].map((iteration) => pool.runIteration(call({ iteration }), { signal, scope }));
+		expect(piscina.runs.map((run) => run.request.iteration)).toEqual([1, 3]);
+		expect(pool.queueSize).toBe(1);
+		piscina.runs[1]?.resolve(ok(null));
+		await more[0];
+		piscina.runs[2]?.resolve(ok(null));
+		await expect(Promise.all(more)).resolves.toEqual([null, null]);
+		expect(piscina.runs.map((run) => run.request.iteration)).toEqual([1, 3, 4]);
+	});
+
+	test('a waiting iteration that reaches its timeoutMs fails at once with TaskTimeoutError, never submitted', async () => {
+		const { pool, piscina } = createPool({ threads: 1 });
+		const running = pool.runIteration(call({ iteration: 1 }), { signal: new AbortController().signal, scope });
+		const waiting = pool.runIteration(call({ iteration: 2, timeoutMs: 50 }), {
+			signal: new AbortController().signal,
+			scope,
+		});
+		waiting.catch(() => {});
+
+		await vi.advanceTimersByTimeAsync(50);
+		await expect(waiting).rejects.toBeInstanceOf(TaskTimeoutError);
+		piscina.runs[0]?.resolve(ok(null));
+		await running;
+		expect(piscina.runs).toHaveLength(1);
+	});
+
+	test('when piscina throws at once for a waiting iteration, that one fails and the pool still drains', async () => {
+		const { pool, piscina } = createPool({ threads: 1 });
+		const signal = new AbortController().signal;
+		const first = pool.runIteration(call({ iteration: 1 }), { signal, scope });
+		const second = pool.runIteration(call({ iteration: 2 }), { signal, scope });
+		second.catch(() => {});
+
+		piscina.throwNext = new Error('ERR_WORKER_INIT_FAILED');
+		piscina.runs[0]?.resolve(ok('first'));
+
+		await expect(first).resolves.toBe('first');
+		await expect(second).rejects.toThrow(/ERR_WORKER_INIT_FAILED/);
+		// The place is free again, and close() finds nothing in flight.
+		const third = pool.runIteration(call({ iteration: 3 }), { signal, scope });
+		piscina.runs[1]?.resolve(ok('third'));
+		await expect(third).resolves.toBe('third');
+		await expect(pool.close()).resolves.toBeUndefined();
 	});
 });
 
@@ -324,6 +376,64 @@ describe('TaskPool warm-up and replacement (against a fake piscina)', () => {
 		await Promise.resolve();
 
 		expect(piscina.options.minThreads).toBe(0);
+	});
+
+	test('with a spare, a removed worker is counted until piscina has topped the pool up, then the minimum returns', async () => {
+		const { piscina } = createPool({ threads: 4, minThreads: 1 });
+		piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
+
+		piscina.emit('workerDestroy', {});
+		expect(piscina.options.minThreads).toBe(3);
+		await Promise.resolve();
+
+		expect(piscina.options.minThreads).toBe(2);
+	});
+
+	test('a pool busy past minThreads has piscina start a spare when every worker is busy, and only then', async () => {
+		const { pool, piscina } = createPool({ threads: 3, minThreads: 1 });
+		piscina.threads.push({} as Worker, {} as Worker); // minThreads + the spare
+		const signal = new AbortController().signal;
+		const nudges = () => piscina.runs.filter((run) => run.request === null);
+
+		const runs = [pool.runIteration(call({ iteration: 1 }), { signal, scope })];
+		expect(nudges()).toHaveLength(0); // one running, the spare idle
+		runs.push(pool.runIteration(call({ iteration: 2 }), { signal, scope }));
+		// Both workers busy: piscina is asked for a third, with a task aborted at once so it never runs.
+		expect(nudges()).toHaveLength(1);
+		expect(nudges()[0]?.signal.aborted).toBe(true);
+
+		piscina.threads.push({} as Worker);
+		runs.push(pool.runIteration(call({ iteration: 3 }), { signal, scope }));
+		expect(nudges()).toHaveLength(2); // all three busy: the spare is the fourth (threads + 1)
+		piscina.threads.push({} as Worker);
+
+		for (const run of piscina.runs.filter((each) => each.request !== null)) run.resolve(ok(null));
+		await Promise.all(runs);
+		const fourth = pool.runIteration(call({ iteration: 4 }), { signal, scope });
+		expect(nudges()).toHaveLength(2); // one running again: the spare is idle
+		piscina.runs.at(-1)?.resolve(ok(null));
+		await fourth;
+	});
+
+	test('a spare that cannot be started does not fail the iteration that asked for it', async () => {
+		const { pool, piscina } = createPool({ threads: 2, minThreads: 1 });
+		piscina.threads.push({} as Worker, {} as Worker);
+		piscina.throwOnNudge = new Error('ERR_WORKER_INIT_FAILED');
+		const signal = new AbortController().signal;
+
+		const runs = [1, 2].map((iteration) => pool.runIteration(call({ iteration }), { signal, scope }));
+		for (const run of piscina.runs) run.resolve(ok(run.request.iteration));
+
+		await expect(Promise.all(runs)).resolves.toEqual([1, 2]);
+	});
+
+	test('a pool that keeps no workers (minThreads: 0) never asks for a spare', async () => {
+		const { pool, piscina } = createPool({ threads: 2 });
+		const signal = new AbortController().signal;
+		const runs = [1, 2].map((iteration) => pool.runIteration(call({ iteration }), { signal, scope }));
+		expect(piscina.runs.every((run) => run.request !== null)).toBe(true);
+		for (const run of piscina.runs) run.resolve(ok(null));
+		await Promise.all(runs);
 	});
 
 	test('a pool that keeps workers (minThreads ≥ 1) keeps one spare worker more; one that keeps none has none', () => {
