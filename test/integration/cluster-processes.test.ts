@@ -10,13 +10,14 @@ const { redis } = useCluster();
 const SCRIPT = fileURLToPath(new URL('../fixtures/cluster/process.mjs', import.meta.url));
 
 interface Event {
-	readonly type: 'ready' | 'begin' | 'end';
+	readonly type: 'ready' | 'begin' | 'end' | 'before' | 'after' | 'stopped';
 	readonly id: string;
 	readonly target: number;
+	readonly reason?: string;
 }
 
 let prefixes = 0;
-function bot(size: number, loop: object, bodyMs: number) {
+function bot(size: number, loop: object, bodyMs: number, hooks: { beforeMs?: number; afterMs?: number } = {}) {
 	const prefix = `proc${process.pid}x${++prefixes}`;
 	const events: Event[] = [];
 	const children = new Map<string, ChildProcess>();
@@ -31,6 +32,7 @@ function bot(size: number, loop: object, bodyMs: number) {
 					id,
 					loop,
 					bodyMs,
+					...hooks,
 					backend: { lockDurationMs: 1000, stalledIntervalMs: 500, watchdogMs: 300 },
 				}),
 			},
@@ -112,6 +114,45 @@ test('the watchdog repairs a chain whose next tick vanished (a process died betw
 		const count = begins(events).length;
 		await sleep(100);
 		await until(() => begins(events).length >= count + 2, 10_000, 'the watchdog to re-add a tick');
+	} finally {
+		await stop();
+	}
+});
+
+test('SIGKILL of the process running beforeLoop: a survivor runs the start-up again, and the run goes on', async () => {
+	const { events, children, stop } = bot(2, { seconds: 0.2 }, 0, { beforeMs: 1500 });
+	try {
+		await until(() => events.some((event) => event.type === 'before'), 15_000, 'a process to begin beforeLoop');
+		const starter = events.find((event) => event.type === 'before') as Event;
+		children.get(starter.id)?.kill('SIGKILL');
+		await until(
+			() => events.some((event) => event.type === 'before' && event.id !== starter.id),
+			10_000,
+			'the survivor to take the start-up over',
+		);
+		await until(() => begins(events).length >= 2, 10_000, 'ticks after the adopted start-up');
+		expect(begins(events).every((event) => event.id !== starter.id)).toBe(true);
+	} finally {
+		await stop();
+	}
+});
+
+test('SIGKILL of the process running afterLoop: a survivor ends the run, which every process sees', async () => {
+	const { events, children, stop } = bot(2, { seconds: 0.2, count: 2 }, 0, { afterMs: 60_000 });
+	try {
+		await until(() => events.some((event) => event.type === 'after'), 15_000, 'a process to begin afterLoop');
+		const ender = events.find((event) => event.type === 'after') as Event;
+		expect(events.some((event) => event.type === 'stopped')).toBe(false);
+		children.get(ender.id)?.kill('SIGKILL');
+		await until(
+			() => events.some((event) => event.type === 'stopped' && event.id !== ender.id),
+			10_000,
+			'the survivor to end the run',
+		);
+		const stopped = events.find((event) => event.type === 'stopped') as Event;
+		expect(stopped.reason).toBe('completed');
+		// afterLoop is not run again: hooks, like ticks, run at most once.
+		expect(events.filter((event) => event.type === 'after')).toHaveLength(1);
 	} finally {
 		await stop();
 	}

@@ -66,6 +66,11 @@ export interface ClusterMember {
 	control(message: ControlMessage): void;
 	/** The process is leaving: abort a tick still running here after `close()`'s deadline. */
 	abandon(): void;
+	/**
+	 * Takes over the start-up or wrap-up of run `gen` from `owner`, a process that died in it (found by the
+	 * watchdog), and does it here.
+	 */
+	adopt(gen: number, owner: string): Promise<void>;
 }
 
 /** How long a tick of a loop this process does not declare waits before another process gets a chance at it. */
@@ -128,6 +133,10 @@ export class ClusterEngine {
 	get #declaredKey(): string {
 		return `${this.#options.prefix}:declared`;
 	}
+	/** Where each process's liveness key lives: the prefix, then the process's id. */
+	get alivePrefix(): string {
+		return `${this.#options.prefix}:alive:`;
+	}
 
 	/** The queue a loop's ticks go to: any process, or the process that holds `guildId`'s shard. */
 	queueFor(guildId: string | undefined): string {
@@ -177,6 +186,10 @@ export class ClusterEngine {
 			this.#log.log('warn', 'Redis worker connection error', { loop: '', err: error }),
 		);
 		if (this.#closed) return;
+		// This process's liveness: a key that lives a lock's duration, renewed three times as often. Another process
+		// takes over a start-up or wrap-up this process was doing once the key is gone (the process died).
+		await this.#renewAlive();
+		this.#every(Math.max(100, Math.floor(options.lockDurationMs / 3)), () => this.#renewAlive());
 		await Promise.all([...this.#members.values()].map((member) => this.#declare(member)));
 		// Ticks are taken only once this process's client is ready: a body (and runOn's guild cache) can count on it.
 		// Until then the other processes take them. Not awaited: start() and the rest work meanwhile.
@@ -351,6 +364,10 @@ export class ClusterEngine {
 		member.declared(toSnapshot(fields), verdict, stored);
 	}
 
+	async #renewAlive(): Promise<void> {
+		await (this.#client as Redis).set(`${this.alivePrefix}${this.processId}`, '1', 'PX', this.#options.lockDurationMs);
+	}
+
 	async #heartbeat(): Promise<void> {
 		if (this.#members.size === 0) return;
 		const now = Date.now();
@@ -368,13 +385,14 @@ export class ClusterEngine {
 		// A tick is lost when it is this late and gone: longer than a lock and a stalled check, so that a tick BullMQ
 		// is about to recover is not doubled.
 		const grace = options.lockDurationMs + options.stalledIntervalMs;
-		const [repairs, removed] = (await this.run('watch', '', [
+		const [repairs, removed, orphans] = (await this.run('watch', '', [
 			`${options.prefix}:loop:`,
 			`${options.prefix}:`,
 			now,
 			grace,
 			now - options.staleAfterMs,
-		])) as [string[], string[]];
+			this.alivePrefix,
+		])) as [string[], string[], string[]];
 		for (let i = 0; i + 4 < repairs.length; i += 5) {
 			const [name, job, queue, gen, due] = repairs.slice(i, i + 5) as [string, string, string, string, string];
 			this.#log.log('warn', `Loop '${name}' had lost its next tick (a process died between two steps): rescheduled`, {
@@ -388,6 +406,16 @@ export class ClusterEngine {
 				loop: name,
 			});
 			await this.removeTick(queue, job);
+		}
+		for (let i = 0; i + 2 < orphans.length; i += 3) {
+			const [name, gen, owner] = orphans.slice(i, i + 3) as [string, string, string];
+			// Only a process that declares the loop has its hooks; another one's watchdog turn will adopt it.
+			const member = this.#members.get(name);
+			if (!member) continue;
+			this.#log.log('warn', `Loop '${name}': process '${owner}' died between two ticks; this process takes over`, {
+				loop: name,
+			});
+			await member.adopt(Number(gen), owner);
 		}
 	}
 
@@ -431,6 +459,11 @@ export class ClusterEngine {
 		await Promise.all(this.#workers.map((worker) => worker.close()));
 		clearTimeout(timer);
 		await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+		// Gone: what this process was doing between ticks can be taken over at once. Only on a live connection: a
+		// command on one that never connected (or was dropped) would wait in ioredis's offline queue for good.
+		if (this.#client?.status === 'ready') {
+			await this.#client.del(`${this.alivePrefix}${this.processId}`).catch(() => {});
+		}
 		for (const connection of [this.#subscriber, this.#workerConnection, this.#client]) {
 			if (connection && connection.status !== 'end') await connection.quit().catch(() => connection.disconnect());
 		}

@@ -430,7 +430,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 
 	#cancel(pendingArgs: string): void {
 		this.#engine
-			.run('cancel', this.name, [pendingArgs])
+			.run('cancel', this.name, [pendingArgs, this.#engine.processId])
 			.then(async (result) => {
 				const [verdict, gen, job, queue] = result as [string, number, string, string];
 				if (verdict === 'starting') this.#abandonStartUp(gen);
@@ -677,7 +677,33 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 				tick.abandoned = true;
 				tick.controller.abort(new TaskAbortedError(`Loop '${this.name}': this process is shutting down`));
 			},
+			adopt: (gen, owner) => this.#adopt(gen, owner),
 		};
+	}
+
+	/**
+	 * The watchdog found that process `owner` died during the start-up or the wrap-up of run `gen`: this process
+	 * does that step instead. A start-up runs again here (the gate and `beforeLoop`, then the first tick); a
+	 * wrap-up ends the run without `afterLoop`, which ran (or began) in the dead process: hooks, like ticks, run at
+	 * most once.
+	 */
+	async #adopt(gen: number, owner: string): Promise<void> {
+		const [state, phase, reason] = (await this.#engine.run('adopt', this.name, [
+			gen,
+			owner,
+			this.#engine.alivePrefix,
+			this.#engine.processId,
+		])) as [string, string?, string?];
+		if (state === 'starting') void this.#runStartUp(gen);
+		else if (state === 'cancelling' && phase === 'starting') await this.#finish(gen, 'cancelled', undefined);
+		else if (state === 'ending') {
+			const ending = (reason || 'completed') as LoopEndReason;
+			const error =
+				ending === 'failed'
+					? new Error(`Loop '${this.name}' failed in process '${owner}', which died before it ended the run`)
+					: undefined;
+			await this.#finish(gen, ending, error);
+		}
 	}
 
 	#adoptSchedule(json: string | null): void {

@@ -5,6 +5,10 @@
  *
  * KEYS[1] is the loop's hash, KEYS[2] the set of loops that have a run, KEYS[3] the set of declared loops (by last
  * declaration). ARGV[1] is the control channel, ARGV[2] the loop's name.
+ *
+ * The steps between ticks (a start-up with `beforeLoop`, a wrap-up with `afterLoop`) are done by one process, the
+ * hash's `owner`; `reason` is why a run is ending. A process that dies in such a step is found by the watchdog (its
+ * liveness key is gone) and another process takes the step over (`adopt`).
  * @internal
  */
 
@@ -79,7 +83,8 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'idle' then return { 0, tonumber(redis.call('HGET', KEYS[1], 'gen')) } end
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', ARGV[3], 'starter', ARGV[4],
-	'count', ARGV[5], 'iter', 0, 'stop', 0, 'failed', 0, 'job', '', 'started', '', 'pending', '', 'due', '')
+	'owner', ARGV[4], 'count', ARGV[5], 'iter', 0, 'stop', 0, 'failed', 0, 'job', '', 'started', '', 'pending', '',
+	'due', '', 'reason', '')
 redis.call('SADD', KEYS[2], ARGV[2])
 publish('started', ARGV[4])
 return { 1, gen }
@@ -98,7 +103,7 @@ if h[2] ~= ARGV[3] then return { 'stale' } end
 if h[1] == 'cancelling' then return { 'cancelled' } end
 if h[1] ~= 'starting' then return { 'stale' } end
 if ARGV[4] == '' then
-	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending')
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'reason', 'completed')
 	publish('ending')
 	return { 'ending' }
 end
@@ -120,7 +125,7 @@ return { 'ok', job }
 local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'started', 'iter', 'args')
 if h[2] ~= ARGV[3] or h[3] ~= ARGV[4] then return { 'stale' } end
 if h[1] == 'cancelling' then
-	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'owner', ARGV[5], 'reason', 'cancelled')
 	publish('ending')
 	return { 'cancelled' }
 end
@@ -161,7 +166,8 @@ elseif h[6] == '1' then ending = 'stopped'
 elseif outcome == 'ok' and h[5] ~= '' and iter >= tonumber(h[5]) then ending = 'completed'
 elseif ARGV[6] == '' then ending = 'completed' end
 if ending then
-	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'reason', ending, 'owner',
+		redis.call('HGET', KEYS[1], 'ranBy') or '')
 	if ending == 'failed' then redis.call('HSET', KEYS[1], 'failed', 1) end
 	publish('ending')
 	return { ending, iter }
@@ -188,7 +194,7 @@ publish('stopped', cjson.encode({ reason = ARGV[4], error = ARGV[5] }))
 if h[2] and h[2] ~= '' then
 	local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 	redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', h[2], 'pending', '', 'starter', ARGV[6],
-		'iter', 0, 'stop', 0, 'failed', 0, 'started', '')
+		'owner', ARGV[6], 'iter', 0, 'stop', 0, 'failed', 0, 'started', '', 'reason', '')
 	publish('started', ARGV[6])
 	return { 'restart', gen, h[2] }
 end
@@ -208,7 +214,8 @@ return 1
 `,
 	),
 	/**
-	 * `cancel()`, and `restart()` with ARGV[3] = its arguments (JSON; '' for a plain cancel). Returns `{ 'none' }`
+	 * `cancel()`, and `restart()` with ARGV[3] = its arguments (JSON; '' for a plain cancel); ARGV[4] the process.
+	 * Returns `{ 'none' }`
 	 * (nothing to cancel), `{ 'starting', gen }` (the starting process abandons its start-up), `{ 'body', gen }` (the
 	 * process running the body aborts it and ends the run) or `{ 'waiting', gen, job, queue }` (no body runs: the
 	 * caller removes the pending tick and ends the run).
@@ -231,7 +238,7 @@ if h[2] == 'running' then
 	publish('cancel')
 	return { 'body', tonumber(h[4]) }
 end
-redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '')
+redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'owner', ARGV[4], 'reason', 'cancelled')
 publish('ending')
 return { 'waiting', tonumber(h[4]), h[3], h[5] }
 `,
@@ -259,19 +266,26 @@ return { 'kept' }
 	/**
 	 * The watchdog, run by one process at a time. KEYS[2] running loops, KEYS[3] declarations; ARGV[3] the prefix of
 	 * the loop hashes, ARGV[4] the prefix of BullMQ's keys, ARGV[5] now, ARGV[6] how late a pending tick may be
-	 * before it counts as lost, ARGV[7] the declarations older than which a loop is removed. A running loop whose
-	 * tick is gone (its process died between two steps) gets a new one due now; a loop nobody declares any more is
-	 * removed. Returns `{ repairs, removed }`: flat lists of `name, job, queue, gen, due` and `name, job, queue`.
+	 * before it counts as lost, ARGV[7] the declarations older than which a loop is removed, ARGV[8] the prefix of
+	 * the processes' liveness keys. A running loop whose tick is gone (its process died between two steps) gets a
+	 * new one due now; a loop nobody declares any more is removed; a start-up or wrap-up whose owner died is listed
+	 * for a process to adopt. Returns `{ repairs, removed, orphans }`: flat lists of `name, job, queue, gen, due`,
+	 * `name, job, queue` and `name, gen, owner`.
 	 */
 	watch: script(
 		3,
 		`
 local repairs = {}
 local removed = {}
+local orphans = {}
 local now = tonumber(ARGV[5])
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 	local key = ARGV[3] .. name
-	local h = redis.call('HMGET', key, 'state', 'phase', 'job', 'queue', 'due', 'gen')
+	local h = redis.call('HMGET', key, 'state', 'phase', 'job', 'queue', 'due', 'gen', 'owner')
+	local between = h[1] == 'starting' or h[1] == 'ending' or (h[1] == 'cancelling' and h[2] == 'starting')
+	if between and h[7] and h[7] ~= '' and redis.call('EXISTS', ARGV[8] .. h[7]) == 0 then
+		table.insert(orphans, name); table.insert(orphans, h[6]); table.insert(orphans, h[7])
+	end
 	if h[1] == 'running' and h[3] and h[3] ~= '' and redis.call('EXISTS', ARGV[4] .. h[4] .. ':' .. h[3]) == 0 then
 		local late = h[2] == 'running' or (tonumber(h[5]) or 0) + tonumber(ARGV[6]) < now
 		if late then
@@ -294,7 +308,25 @@ for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[7
 	redis.call('SREM', KEYS[2], name)
 	redis.call('PUBLISH', ARGV[1], cjson.encode({ n = name, e = 'removed', x = '', s = {} }))
 end
-return { repairs, removed }
+return { repairs, removed, orphans }
+`,
+	),
+	/**
+	 * Takes over the start-up or wrap-up of generation ARGV[3] from ARGV[4], a process whose liveness key (ARGV[5] ..
+	 * owner) is gone: ARGV[6] becomes the owner. Returns `{ state, phase, reason }` (the step to do) or `{ 'stale' }`
+	 * (the loop moved on, or the owner is alive after all).
+	 */
+	adopt: script(
+		2,
+		`
+local h = redis.call('HMGET', KEYS[1], 'state', 'phase', 'gen', 'owner', 'reason')
+local between = h[1] == 'starting' or h[1] == 'ending' or (h[1] == 'cancelling' and h[2] == 'starting')
+if not between or h[3] ~= ARGV[3] or h[4] ~= ARGV[4] or redis.call('EXISTS', ARGV[5] .. ARGV[4]) == 1 then
+	return { 'stale' }
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[6])
+if h[1] == 'starting' then redis.call('HSET', KEYS[1], 'starter', ARGV[6]) end
+return { h[1], h[2], h[5] or '' }
 `,
 	),
 } as const satisfies Record<string, ClusterScript>;
