@@ -354,14 +354,24 @@ export class ClusterEngine {
 		return this.#declare(member);
 	}
 
+	/** A loop's state as Redis holds it now (a process's mirror can be one control message behind). */
+	async snapshot(name: string): Promise<ClusterSnapshot> {
+		await this.connect();
+		return this.#read(name);
+	}
+
+	async #read(name: string): Promise<ClusterSnapshot> {
+		return toSnapshot(await (this.#client as Redis).hmget(this.#loopKey(name), ...SNAPSHOT_FIELDS));
+	}
+
 	async #declare(member: ClusterMember): Promise<void> {
 		const { fingerprint, schedule } = member.definition();
 		const [verdict, stored] = (await this.run('declare', member.name, [fingerprint, schedule, Date.now()])) as [
 			'changed' | 'same',
 			string,
 		];
-		const fields = await (this.#client as Redis).hmget(this.#loopKey(member.name), ...SNAPSHOT_FIELDS);
-		member.declared(toSnapshot(fields), verdict, stored);
+		// Not snapshot(): this runs inside connect() itself.
+		member.declared(await this.#read(member.name), verdict, stored);
 	}
 
 	async #renewAlive(): Promise<void> {

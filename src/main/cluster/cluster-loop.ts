@@ -443,26 +443,34 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			.catch((error: unknown) => this.#report('cancel()', error));
 	}
 
-	/** Moves a sleeping run's pending tick to the new schedule (I3: an interval from the last target). */
+	/**
+	 * Moves a sleeping run's pending tick to the new schedule (I3: an interval from the last target). The loop is
+	 * read from Redis, not from this process's mirror, which can be a control message behind (the tick it knows of
+	 * may have ended meanwhile); the script answers `again` when it moved on between the read and the call.
+	 */
 	async #reschedule(schedule: Schedule): Promise<void> {
 		await this.#ready;
-		const m = this.#mirror;
-		let due = '';
-		if (m.state === 'running' && m.phase === 'waiting' && m.last) {
-			const last = Number(m.last);
-			const now = this.#parts.clock.now();
-			const target = schedule.kind === 'interval' ? last + schedule.intervalMs : nextTarget(schedule, last, now);
-			if (target !== null) due = String(target + this.#jitter());
-		}
-		const [verdict, job] = (await this.#engine.run('reschedule', this.name, [
-			m.gen ?? '0',
-			m.job ?? '',
-			scheduleToJson(schedule),
-			due,
-		])) as [string, string];
-		if (verdict === 'moved') {
-			await this.#engine.removeTick(m.queue ?? this.#queue, m.job ?? '');
-			await this.#engine.addTick(this.#queue, job, { n: this.name, g: Number(m.gen), t: Number(due) }, Number(due));
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const m = await this.#engine.snapshot(this.name);
+			let due = '';
+			if (m.state === 'running' && m.phase === 'waiting' && m.last) {
+				const last = Number(m.last);
+				const now = this.#parts.clock.now();
+				const target = schedule.kind === 'interval' ? last + schedule.intervalMs : nextTarget(schedule, last, now);
+				if (target !== null) due = String(target + this.#jitter());
+			}
+			const [verdict, job] = (await this.#engine.run('reschedule', this.name, [
+				m.gen ?? '0',
+				m.job ?? '',
+				scheduleToJson(schedule),
+				due,
+			])) as [string, string];
+			if (verdict === 'again') continue;
+			if (verdict === 'moved') {
+				await this.#engine.removeTick(m.queue ?? this.#queue, m.job ?? '');
+				await this.#engine.addTick(this.#queue, job, { n: this.name, g: Number(m.gen), t: Number(due) }, Number(due));
+			}
+			return;
 		}
 	}
 
@@ -583,17 +591,28 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 				this.#tick = undefined;
 			}
 		}
-		const schedule = parts.schedule();
-		const now = parts.clock.now();
+		// The next tick is computed on this process's schedule. A `changeInterval()` in another process while the body
+		// ran may not have reached this one yet: the script then answers with the cluster's schedule, and the next
+		// tick is computed again on it (checked at most three times, then taken as it is).
 		let next: number | null = null;
-		if (outcome === 'ok' || outcome === 'lost') {
-			next = nextTarget(schedule, target, now);
-			if (next !== null) next = skipMissed(schedule, next, now, parts.missed);
+		let due: number | '' = '';
+		let ended: [string, number | string, string];
+		for (let attempt = 0; ; attempt++) {
+			const schedule = parts.schedule();
+			const now = parts.clock.now();
+			next = null;
+			if (outcome === 'ok' || outcome === 'lost') {
+				next = nextTarget(schedule, target, now);
+				if (next !== null) next = skipMissed(schedule, next, now, parts.missed);
+			}
+			due = next === null ? '' : next + this.#jitter();
+			const used = attempt < 3 ? this.#scheduleJson : '';
+			ended = (await engine.run('end', this.name, [gen, jobId, outcome, due, retries, used])) as typeof ended;
+			if (ended[0] !== 'schedule' || used === '') break;
+			this.#adoptSchedule(ended[1] as string);
 		}
-		const due = next === null ? '' : next + this.#jitter();
-		const ended = (await engine.run('end', this.name, [gen, jobId, outcome, due, retries])) as [string, number, string];
 		const [result, , nextJob] = ended;
-		if (result === 'stale') return;
+		if (result === 'stale' || result === 'schedule') return;
 		if (result === 'next') {
 			await engine.addTick(this.#queue, nextJob, { n: this.name, g: gen, t: next as number }, Number(due));
 			return;

@@ -139,15 +139,18 @@ return { verdict, tonumber(h[5]), h[6] }
 	),
 	/**
 	 * The tick ARGV[4] of generation ARGV[3] is over. ARGV[5] its outcome: 'ok', 'failed', 'lost' or 'cancelled';
-	 * ARGV[6] the next due time ('' for none); ARGV[7] the retries it made. Returns `{ 'next', iter, jobId }` (add
-	 * that tick), `{ 'completed' | 'stopped' | 'failed' | 'cancelled', iter }` (this process ends the run) or
-	 * `{ 'stale' }`.
+	 * ARGV[6] the next due time ('' for none); ARGV[7] the retries it made; ARGV[8] the schedule the due time was
+	 * computed on ('' to skip the check). Returns `{ 'next', iter, jobId }` (add that tick), `{ 'completed' |
+	 * 'stopped' | 'failed' | 'cancelled', iter }` (this process ends the run), `{ 'schedule', schedule }` (the
+	 * schedule changed meanwhile, in another process: compute the due time on this one and call again; nothing was
+	 * written) or `{ 'stale' }`.
 	 */
 	end: script(
 		2,
 		`
-local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'iter', 'count', 'stop')
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'iter', 'count', 'stop', 'schedule')
 if h[2] ~= ARGV[3] or h[3] ~= ARGV[4] then return { 'stale' } end
+if ARGV[8] ~= '' and h[7] and h[7] ~= ARGV[8] then return { 'schedule', h[7] } end
 local iter = tonumber(h[4])
 local outcome = ARGV[5]
 if outcome == 'ok' then
@@ -246,20 +249,23 @@ return { 'waiting', tonumber(h[4]), h[3], h[5] }
 	/**
 	 * Stores the schedule ARGV[5] (a `changeInterval()`, or a deploy's new definition) and, when the run sleeps
 	 * towards tick ARGV[4] of generation ARGV[3], replaces that tick by one due at ARGV[6]: `{ 'moved', job }`
-	 * (remove the old tick, add this one) or `{ 'kept' }`.
+	 * (remove the old tick, add this one). `{ 'again' }` when the run sleeps towards another tick than the caller
+	 * knew of, or the caller had no due time for it (it read the loop while a body ran): read the loop and call again.
+	 * `{ 'kept' }` otherwise: a tick that is running computes its successor on the stored schedule (`end` checks it).
 	 */
 	reschedule: script(
 		2,
 		`
 redis.call('HSET', KEYS[1], 'schedule', ARGV[5])
 local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'phase', 'job')
-if h[1] == 'running' and h[2] == ARGV[3] and h[3] == 'waiting' and h[4] == ARGV[4] and ARGV[6] ~= '' then
+publish('schedule')
+if h[1] == 'running' and h[3] == 'waiting' then
+	if h[2] ~= ARGV[3] or h[4] ~= ARGV[4] or ARGV[6] == '' then return { 'again' } end
 	local job = nextJob(ARGV[3])
 	redis.call('HSET', KEYS[1], 'job', job, 'due', ARGV[6])
 	publish('waiting')
 	return { 'moved', job }
 end
-publish('schedule')
 return { 'kept' }
 `,
 	),
