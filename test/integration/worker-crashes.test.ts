@@ -1,9 +1,42 @@
 import type { Worker } from 'node:worker_threads';
-import { ErrorCode, WorkerCrashedError } from 'discord-tasks';
+import { ErrorCode, type TaskPoolOptions, WorkerCrashedError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
 import { useWorkerLoops } from '../helpers/worker-loops.js';
 
 const { testPool, workerLoop } = useWorkerLoops();
+
+/**
+ * A pool whose crashing task asks the main thread (a service) whether this is its first attempt; that first call
+ * also takes a snapshot of the workers the process had started by then. `crashOnce()` runs a loop whose first
+ * attempt exits its worker and whose retry (no backoff) returns the thread it ran on.
+ */
+function spareProbe(options: TaskPoolOptions) {
+	const started = new Set<number>();
+	const onWorker = (worker: Worker) => started.add(worker.threadId);
+	process.on('worker', onWorker);
+	const probe = { beforeCrash: new Set<number>(), attempts: [] as number[] };
+	const pool = testPool({
+		...options,
+		services: {
+			firstAttempt: (threadId: number) => {
+				if (probe.attempts.length === 0) probe.beforeCrash = new Set(started);
+				return probe.attempts.push(threadId) === 1;
+			},
+		},
+	});
+	const crashOnce = async (): Promise<number | undefined> => {
+		const crashing = workerLoop({ count: 1, pool, random: () => 0 }, 'crash.mjs');
+		const completed = vi.fn();
+		crashing.on('iterationCompleted', completed);
+		try {
+			await crashing.start('exit-first');
+		} finally {
+			process.off('worker', onWorker);
+		}
+		return (completed.mock.calls[0]?.[0].result as { threadId: number } | undefined)?.threadId;
+	};
+	return { pool, probe, crashOnce };
+}
 
 describe('worker loop: the worker dies', () => {
 	test('process.exit() in the body is a WorkerCrashedError with the exit code, retried on a fresh worker', async () => {
@@ -90,74 +123,33 @@ describe('worker loop: the worker dies', () => {
 	});
 
 	test('a pool that keeps workers retries a crashed iteration at once on its spare, started before the crash', async () => {
-		// Every worker the process starts, in order; the body's first attempt takes a snapshot before it exits.
-		const started = new Set<number>();
-		const onWorker = (worker: Worker) => started.add(worker.threadId);
-		process.on('worker', onWorker);
-		let beforeCrash = new Set<number>();
-		const attempts: number[] = [];
-		const pool = testPool({
-			minThreads: 1,
-			services: {
-				firstAttempt: (threadId: number) => {
-					if (attempts.length === 0) beforeCrash = new Set(started);
-					return attempts.push(threadId) === 1;
-				},
-			},
-		});
-		// No backoff: the retry is submitted as soon as the crash is seen.
-		const crashing = workerLoop({ count: 1, pool, random: () => 0 }, 'crash.mjs');
-		const completed = vi.fn();
-		crashing.on('iterationCompleted', completed);
+		const { probe, crashOnce } = spareProbe({ minThreads: 1 });
 
-		try {
-			await crashing.start('exit-first');
-		} finally {
-			process.off('worker', onWorker);
-		}
+		const threadId = await crashOnce();
 
-		const threadId = (completed.mock.calls[0]?.[0].result as { threadId: number } | undefined)?.threadId;
-		expect(attempts).toEqual([attempts[0], threadId]);
-		expect(threadId).not.toBe(attempts[0]);
-		expect(beforeCrash.has(threadId ?? -1)).toBe(true);
+		expect(probe.attempts).toEqual([probe.attempts[0], threadId]);
+		expect(threadId).not.toBe(probe.attempts[0]);
+		expect(probe.beforeCrash.has(threadId ?? -1)).toBe(true);
 	});
 
 	test('a pool busy with all its threads still keeps a spare: a crashed iteration is retried on a worker started before the crash', async () => {
-		const started = new Set<number>();
-		const onWorker = (worker: Worker) => started.add(worker.threadId);
-		process.on('worker', onWorker);
-		let beforeCrash = new Set<number>();
-		const attempts: number[] = [];
-		const pool = testPool({
-			threads: 2,
-			minThreads: 1,
-			services: {
-				firstAttempt: (threadId: number) => {
-					if (attempts.length === 0) beforeCrash = new Set(started);
-					return attempts.push(threadId) === 1;
-				},
-			},
-		});
+		const { pool, probe, crashOnce } = spareProbe({ threads: 2, minThreads: 1 });
 		// One place taken by a body that runs until its loop is cancelled, the other by the body that crashes.
 		const busy = workerLoop({ count: 1, pool }, 'spin.mjs');
 		const busyStarted = new Promise<void>((resolve) => busy.on('iterationStarted', () => resolve()));
 		const busyRun = busy.start('cooperative').catch(() => {});
 		await busyStarted;
-		const crashing = workerLoop({ count: 1, pool, random: () => 0 }, 'crash.mjs');
-		const completed = vi.fn();
-		crashing.on('iterationCompleted', completed);
 
+		let threadId: number | undefined;
 		try {
-			await crashing.start('exit-first');
+			threadId = await crashOnce();
 		} finally {
-			process.off('worker', onWorker);
 			busy.cancel();
 			await busyRun;
 		}
 
-		const threadId = (completed.mock.calls[0]?.[0].result as { threadId: number } | undefined)?.threadId;
-		expect(attempts).toEqual([attempts[0], threadId]);
-		expect(beforeCrash.has(threadId ?? -1)).toBe(true);
+		expect(probe.attempts).toEqual([probe.attempts[0], threadId]);
+		expect(probe.beforeCrash.has(threadId ?? -1)).toBe(true);
 	});
 
 	test('the retry after a crash runs on a replacement that started, and imported the task, before the retry was due', async () => {

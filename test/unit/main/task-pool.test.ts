@@ -367,27 +367,22 @@ describe('TaskPool warm-up and replacement (against a fake piscina)', () => {
 		expect(env['DISCORD_TOKEN']).toBeUndefined();
 	});
 
-	test('when a worker is removed, the minimum counts it until piscina has topped the pool up, then returns', async () => {
-		const { piscina } = createPool({ threads: 4 });
-		piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
+	test.each([
+		{ minThreads: 0, kept: 0, spare: 'without a spare' },
+		{ minThreads: 1, kept: 2, spare: 'with a spare' },
+	])(
+		'when a worker is removed ($spare), the minimum counts it until piscina has topped the pool up, then returns to $kept',
+		async ({ minThreads, kept }) => {
+			const { piscina } = createPool({ threads: 4, minThreads });
+			piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
 
-		piscina.emit('workerDestroy', {});
-		expect(piscina.options.minThreads).toBe(3);
-		await Promise.resolve();
+			piscina.emit('workerDestroy', {});
+			expect(piscina.options.minThreads).toBe(3);
+			await Promise.resolve();
 
-		expect(piscina.options.minThreads).toBe(0);
-	});
-
-	test('with a spare, a removed worker is counted until piscina has topped the pool up, then the minimum returns', async () => {
-		const { piscina } = createPool({ threads: 4, minThreads: 1 });
-		piscina.threads.push({} as Worker, {} as Worker, {} as Worker);
-
-		piscina.emit('workerDestroy', {});
-		expect(piscina.options.minThreads).toBe(3);
-		await Promise.resolve();
-
-		expect(piscina.options.minThreads).toBe(2);
-	});
+			expect(piscina.options.minThreads).toBe(kept);
+		},
+	);
 
 	test('a pool busy past minThreads has piscina start a spare when every worker is busy, and only then', async () => {
 		const { pool, piscina } = createPool({ threads: 3, minThreads: 1 });
