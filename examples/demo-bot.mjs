@@ -44,9 +44,14 @@ new LoopMetrics(tasks, { registry });
 // The /tasks slash command, answered by this bot. On the loopback gateway, the demo plays the server member.
 const tasksCommand = new TasksCommand(tasks);
 tasksCommand.listen(client);
+/** Aborted when the demo stops: a /tasks answer still awaited then is no longer waited for. */
+const stopped = new AbortController();
 async function registerTasksCommand(ready) {
 	await ready.application.commands.create(tasksCommand.toJSON(), gateway ? gateway.guildId : undefined);
-	if (answerTasksListOnce && gateway) setTimeout(() => void showTasksList(), 6000);
+	if (answerTasksListOnce && gateway) {
+		const timer = setTimeout(() => void showTasksList(), 6000);
+		stopped.signal.addEventListener('abort', () => clearTimeout(timer));
+	}
 }
 client.once('clientReady', (ready) => void registerTasksCommand(ready));
 
@@ -158,8 +163,15 @@ async function showTasksList() {
 		extra = ['/tasks list: run it in your Discord server (the command is registered for this bot)'];
 		return;
 	}
+	if (stopped.signal.aborted) return;
 	const { id } = gateway.injectInteraction({ commandName: tasksCommand.name, options: [{ type: 1, name: 'list' }] });
-	const [response] = await gateway.waitForInteractionResponses(1, { interactionId: id });
+	let response;
+	try {
+		[response] = await gateway.waitForInteractionResponses(1, { interactionId: id, signal: stopped.signal });
+	} catch (error) {
+		if (!stopped.signal.aborted) extra = [`/tasks list: no answer (${error.message})`];
+		return;
+	}
 	const fields = response.embeds[0]?.fields ?? [];
 	// Discord renders <t:…:R> as "5 seconds ago" in each reader's time zone; the terminal gets the same words.
 	const plain = (text) =>
@@ -212,6 +224,7 @@ let stopping = false;
 async function shutdown(signal) {
 	if (stopping) return;
 	stopping = true;
+	stopped.abort();
 	clearInterval(ticker);
 	if (process.stdin.isTTY) {
 		process.stdin.setRawMode(false);
