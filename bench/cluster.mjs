@@ -239,7 +239,7 @@ async function latenessPart() {
 		}
 		report({ part: 'lateness', intervalMs, figures });
 	} finally {
-		redis.stop();
+		await redis.stop();
 	}
 }
 
@@ -444,7 +444,7 @@ async function manyPart() {
 		});
 	} finally {
 		await endChildren(children);
-		redis.stop();
+		await redis.stop();
 	}
 }
 
@@ -536,7 +536,7 @@ async function failoverPart() {
 		});
 	} finally {
 		await endChildren(all);
-		redis.stop();
+		await redis.stop();
 	}
 }
 

@@ -7,81 +7,15 @@
 // each loop's latest tick, and at the end a summary that counts every tick: each ran once, and where.
 //
 // Ctrl-C (or DEMO_DURATION_MS) stops it in order: the shards leave, then the gateway and Redis stop. Redis is killed
-// when this process exits in any way it can notice (a crash included). Needs redis-server on the PATH.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// when this process exits, however it exits. Needs redis-server on the PATH.
 import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
-import { LoopbackGateway } from 'discord-tasks/testing';
+import { LoopbackGateway, startRedisServer } from 'discord-tasks/testing';
 import { ago, pad } from './table.mjs';
 
 const durationMs = Number(process.env.DEMO_DURATION_MS ?? 0);
 const live = process.stdout.isTTY === true;
 const SHARDS = 2;
-
-// ---- Redis ------------------------------------------------------------------------------------------------------
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-/**
- * Starts redis-server on a free port and resolves once it accepts connections. `--port 0` would mean "no TCP", so
- * the port is picked first. The server gets a process group of its own, so a Ctrl-C in the terminal does not stop it
- * before the shards have left; it is killed when this process exits.
- */
-async function startRedis() {
-	const dir = mkdtempSync(join(tmpdir(), 'cluster-demo-redis-'));
-	const port = await freePort();
-	// hz 100: Redis wakes blocked clients (BullMQ's delayed ticks) within 10 ms; its default, 10, makes ticks up to
-	// 100 ms late. noeviction: the backend refuses a Redis that may evict its keys.
-	const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--hz', '100'];
-	args.push('--maxmemory-policy', 'noeviction', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice');
-	const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-	process.once('exit', () => {
-		child.kill('SIGKILL');
-		rmSync(dir, { recursive: true, force: true });
-	});
-	await new Promise((resolve, reject) => {
-		let output = '';
-		const settle = (error) => {
-			clearTimeout(timer);
-			child.off('error', onError).off('exit', onExit);
-			child.stdout.off('data', onData).resume();
-			if (error) reject(error);
-			else resolve();
-		};
-		const onError = (error) =>
-			settle(new Error(`Cannot start redis-server (${error.message}): install it (apt-get install redis-server)`));
-		const onExit = (code) => settle(new Error(`redis-server exited with code ${code}:\n${output}`));
-		const onData = (chunk) => {
-			output += chunk;
-			if (output.includes('Ready to accept connections')) settle();
-		};
-		const timer = setTimeout(() => settle(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
-		child.on('error', onError).on('exit', onExit);
-		child.stdout.on('data', onData);
-	});
-	return {
-		url: `redis://127.0.0.1:${port}`,
-		stop: () =>
-			new Promise((resolve) => {
-				if (child.exitCode !== null || child.signalCode !== null) return resolve();
-				child.once('exit', () => resolve());
-				child.kill('SIGTERM');
-			}),
-	};
-}
 
 // ---- what the shards report -------------------------------------------------------------------------------------
 
@@ -218,7 +152,8 @@ function summary() {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));
-const redis = await startRedis();
+// A process group of its own: a Ctrl-C in the terminal does not stop Redis before the shards have left.
+const redis = await startRedisServer({ detached: true });
 const firstGuild = '1300000000000000010'; // (id >> 22) % 2 = 0: shard 0
 const reportGuildId = String(BigInt(firstGuild) + (1n << 22n)); // the next one: shard 1
 const gateway = new LoopbackGateway({

@@ -1,6 +1,6 @@
 /**
  * `discord-tasks/testing`: a loopback Discord gateway and REST API that the real discord.js client logs into,
- * for testing bots and their loops without Discord.
+ * for testing bots and their loops without Discord, and a throw-away redis-server for the cluster backend.
  */
 export type {
 	ChannelFixtureOptions,
@@ -43,6 +43,8 @@ export type {
 export { LoopbackGatewayEvent } from './loopback-gateway-events.js';
 export type { LoopbackGatewayOptions } from './loopback-gateway-options.js';
 export { DEFAULT_LOOPBACK_GATEWAY_OPTIONS } from './loopback-gateway-options.js';
+export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { startRedisServer } from './redis-server.js';
 export type { RestFailureOptions } from './rest-failure-queue.js';
 export type {
 	LoopbackRestHandler,

@@ -36,7 +36,7 @@ test('no Redis at the URL: connect() rejects with ERR_BACKEND_UNAVAILABLE naming
 });
 
 test('a wrong password: ERR_BACKEND_MISCONFIGURED that says to check it, and the password is not in the message', async () => {
-	const guarded = await startRedis(['--requirepass', 'right-password']);
+	const guarded = await startRedis({ args: ['--requirepass', 'right-password'] });
 	extra.push(guarded);
 	const tasks = controllerOn(`redis://:wrong-password@127.0.0.1:${guarded.port}`);
 	const error = (await tasks.connect().catch((e: unknown) => e)) as BackendError;
@@ -50,7 +50,7 @@ test('a wrong password: ERR_BACKEND_MISCONFIGURED that says to check it, and the
 });
 
 test('a Redis that evicts keys is refused with the setting to change', async () => {
-	const evicting = await startRedis(['--maxmemory-policy', 'allkeys-lru']);
+	const evicting = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
 	extra.push(evicting);
 	const tasks = controllerOn(evicting.url);
 	const error = (await tasks.connect().catch((e: unknown) => e)) as BackendError;
@@ -121,7 +121,7 @@ test('Redis unreachable mid-run: the loop pauses, nothing crashes, and it goes o
 });
 
 test('Redis restarts (with its data on disk): the loop pauses, then goes on from where it was', async () => {
-	const durable = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+	const durable = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 	extra.push(durable);
 	const tasks = new LoopController({
 		backend: bullmqBackend({
