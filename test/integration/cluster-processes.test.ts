@@ -14,6 +14,7 @@ interface Event {
 	readonly id: string;
 	readonly target: number;
 	readonly reason?: string;
+	readonly pid: number;
 }
 
 let prefixes = 0;
@@ -21,8 +22,9 @@ function bot(size: number, loop: object, bodyMs: number, hooks: { beforeMs?: num
 	const prefix = `proc${process.pid}x${++prefixes}`;
 	const events: Event[] = [];
 	const children = new Map<string, ChildProcess>();
-	for (let index = 0; index < size; index++) {
-		const id = `p${index}`;
+	const all: ChildProcess[] = [];
+	/** Starts process `id`: a new one, or one that replaces a dead one under the same processId. */
+	const spawnProcess = (id: string) => {
 		const child = fork(SCRIPT, {
 			env: {
 				...process.env,
@@ -40,11 +42,13 @@ function bot(size: number, loop: object, bodyMs: number, hooks: { beforeMs?: num
 		});
 		child.on('message', (message) => events.push(message as Event));
 		children.set(id, child);
-	}
-	const stop = async () => {
-		for (const child of children.values()) child.kill('SIGKILL');
+		all.push(child);
 	};
-	return { prefix, events, children, stop };
+	for (let index = 0; index < size; index++) spawnProcess(`p${index}`);
+	const stop = async () => {
+		for (const child of all) child.kill('SIGKILL');
+	};
+	return { prefix, events, children, spawnProcess, stop };
 }
 
 const begins = (events: readonly Event[]) => events.filter((event) => event.type === 'begin');
@@ -151,8 +155,30 @@ test('SIGKILL of the process running afterLoop: a survivor ends the run, which e
 		);
 		const stopped = events.find((event) => event.type === 'stopped') as Event;
 		expect(stopped.reason).toBe('completed');
+		// The run ends once: no second loopStopped comes (a late finish of a former owner is refused).
+		await sleep(1500);
+		expect(events.filter((event) => event.type === 'stopped')).toHaveLength(1);
 		// afterLoop is not run again: hooks, like ticks, run at most once.
 		expect(events.filter((event) => event.type === 'after')).toHaveLength(1);
+	} finally {
+		await stop();
+	}
+});
+
+test('a process that died in beforeLoop is taken over even when its replacement reuses its processId', async () => {
+	const { events, children, spawnProcess, stop } = bot(2, { seconds: 0.2 }, 0, { beforeMs: 1500 });
+	try {
+		await until(() => events.some((event) => event.type === 'before'), 15_000, 'a process to begin beforeLoop');
+		const starter = events.find((event) => event.type === 'before') as Event;
+		children.get(starter.id)?.kill('SIGKILL');
+		// A respawned shard comes back under the same name at once, and renews its liveness before the old key expires.
+		spawnProcess(starter.id);
+		await until(
+			() => events.some((event) => event.type === 'before' && event.pid !== starter.pid),
+			10_000,
+			'another process to take the start-up over',
+		);
+		await until(() => begins(events).length >= 2, 10_000, 'ticks after the adopted start-up');
 	} finally {
 		await stop();
 	}

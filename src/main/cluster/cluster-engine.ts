@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { BackendError, ErrorCode } from '../../protocol/index.js';
@@ -85,6 +86,16 @@ const UNDECLARED_RETRY_MS = 1000;
  */
 export class ClusterEngine {
 	readonly processId: string;
+	/**
+	 * This engine's own name in the loops' `owner` field and its liveness key: the process id plus a random part, so a
+	 * restarted process that reuses its `processId` (a respawned shard, a container's pid 1) is not taken for the one
+	 * that died.
+	 */
+	readonly instance: string;
+	/** Whether {@link ClusterEngine.close} was called. */
+	get closed(): boolean {
+		return this.#closed;
+	}
 	readonly #spec: BullMQBackendSpec;
 	readonly #options: ResolvedBackendOptions;
 	readonly #log: LogSink;
@@ -99,6 +110,8 @@ export class ClusterEngine {
 	#connecting: Promise<void> | undefined;
 	#timers: ReturnType<typeof setInterval>[] = [];
 	#closed = false;
+	/** Renews this engine's liveness key; cleared last by close(). */
+	#aliveTimer: ReturnType<typeof setInterval> | undefined;
 	/** The scripts are defined: `run()` need not wait for the rest of `connect()` (which runs scripts itself). */
 	#scripts = false;
 
@@ -112,6 +125,7 @@ export class ClusterEngine {
 		this.#spec = spec;
 		this.#options = spec.options;
 		this.processId = spec.options.processId;
+		this.instance = `${this.processId}#${randomBytes(6).toString('hex')}`;
 		this.#log = log;
 		this.#shards = shards;
 	}
@@ -189,7 +203,12 @@ export class ClusterEngine {
 		// This process's liveness: a key that lives a lock's duration, renewed three times as often. Another process
 		// takes over a start-up or wrap-up this process was doing once the key is gone (the process died).
 		await this.#renewAlive();
-		this.#every(Math.max(100, Math.floor(options.lockDurationMs / 3)), () => this.#renewAlive());
+		// Not among #timers: close() keeps it renewed until its ticks and wrap-ups are done.
+		this.#aliveTimer = this.#every(
+			Math.max(100, Math.floor(options.lockDurationMs / 3)),
+			() => this.#renewAlive(),
+			true,
+		);
 		await Promise.all([...this.#members.values()].map((member) => this.#declare(member)));
 		// Ticks are taken only once this process's client is ready: a body (and runOn's guild cache) can count on it.
 		// Until then the other processes take them. Not awaited: start() and the rest work meanwhile.
@@ -252,10 +271,10 @@ export class ClusterEngine {
 		}
 	}
 
-	#every(ms: number, task: () => Promise<void>): void {
+	#every(ms: number, task: () => Promise<void>, whileClosing = false): ReturnType<typeof setInterval> {
 		let running = false;
 		const timer = setInterval(() => {
-			if (running || this.#closed) return;
+			if (running || (this.#closed && !whileClosing)) return;
 			running = true;
 			task()
 				.catch((error: unknown) => this.#log.log('warn', 'Cluster housekeeping failed', { loop: '', err: error }))
@@ -265,6 +284,7 @@ export class ClusterEngine {
 		}, ms);
 		timer.unref();
 		this.#timers.push(timer);
+		return timer;
 	}
 
 	#startWorker(queueName: string): void {
@@ -375,7 +395,7 @@ export class ClusterEngine {
 	}
 
 	async #renewAlive(): Promise<void> {
-		await (this.#client as Redis).set(`${this.alivePrefix}${this.processId}`, '1', 'PX', this.#options.lockDurationMs);
+		await (this.#client as Redis).set(`${this.alivePrefix}${this.instance}`, '1', 'PX', this.#options.lockDurationMs);
 	}
 
 	async #heartbeat(): Promise<void> {
@@ -419,12 +439,15 @@ export class ClusterEngine {
 		}
 		for (let i = 0; i + 2 < orphans.length; i += 3) {
 			const [name, gen, owner] = orphans.slice(i, i + 3) as [string, string, string];
-			// Only a process that declares the loop has its hooks; another one's watchdog turn will adopt it.
+			// Only a process that declares the loop has its hooks; another one's watchdog turn will adopt it. Its own
+			// step is this process's to finish: its key lapsed (a Redis blip), and the next renewal brings it back.
 			const member = this.#members.get(name);
-			if (!member) continue;
-			this.#log.log('warn', `Loop '${name}': process '${owner}' died between two ticks; this process takes over`, {
-				loop: name,
-			});
+			if (!member || owner === this.instance) continue;
+			this.#log.log(
+				'warn',
+				`Loop '${name}': process '${owner}' died during the run's start-up or wrap-up; this process takes it over`,
+				{ loop: name },
+			);
 			await member.adopt(Number(gen), owner);
 		}
 	}
@@ -456,7 +479,7 @@ export class ClusterEngine {
 	async close(timeoutMs: number): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
-		for (const timer of this.#timers) clearInterval(timer);
+		for (const timer of this.#timers) if (timer !== this.#aliveTimer) clearInterval(timer);
 		if (this.#connecting !== undefined) await this.#connecting.catch(() => {});
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const deadline = new Promise<void>((resolve) => {
@@ -469,10 +492,12 @@ export class ClusterEngine {
 		await Promise.all(this.#workers.map((worker) => worker.close()));
 		clearTimeout(timer);
 		await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
-		// Gone: what this process was doing between ticks can be taken over at once. Only on a live connection: a
-		// command on one that never connected (or was dropped) would wait in ioredis's offline queue for good.
+		// Gone: what this process was doing between ticks can be taken over at once (its own launch or finish, should it
+		// still come, is then refused). Only on a live connection: a command on one that never connected (or was
+		// dropped) would wait in ioredis's offline queue for good.
+		clearInterval(this.#aliveTimer);
 		if (this.#client?.status === 'ready') {
-			await this.#client.del(`${this.alivePrefix}${this.processId}`).catch(() => {});
+			await this.#client.del(`${this.alivePrefix}${this.instance}`).catch(() => {});
 		}
 		for (const connection of [this.#subscriber, this.#workerConnection, this.#client]) {
 			if (connection && connection.status !== 'end') await connection.quit().catch(() => connection.disconnect());

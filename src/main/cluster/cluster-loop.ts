@@ -357,6 +357,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 					json,
 					this.#engine.processId,
 					count === null ? '' : count,
+					this.#engine.instance,
 				])) as [number, number];
 				if (started !== 1) {
 					if (attach) return this.#runFor(gen).promise;
@@ -430,7 +431,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 
 	#cancel(pendingArgs: string): void {
 		this.#engine
-			.run('cancel', this.name, [pendingArgs, this.#engine.processId])
+			.run('cancel', this.name, [pendingArgs, this.#engine.instance])
 			.then(async (result) => {
 				const [verdict, gen, job, queue] = result as [string, number, string, string];
 				if (verdict === 'starting') this.#abandonStartUp(gen);
@@ -506,7 +507,10 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			const now = this.#parts.clock.now();
 			const first = isExplicit(schedule) ? firstTarget(schedule, now) : now;
 			const due = first === null ? '' : first + (isExplicit(schedule) ? this.#jitter() : 0);
-			const [verdict, job] = (await this.#engine.run('launch', this.name, [gen, due, this.#queue])) as [string, string];
+			const [verdict, job] = (await this.#persist('launch', [gen, due, this.#queue, this.#engine.instance])) as [
+				string,
+				string,
+			];
 			if (verdict === 'ok') {
 				await this.#engine.addTick(this.#queue, job, { n: this.name, g: gen, t: first as number }, Number(due));
 			} else if (verdict === 'cancelled') await this.#finish(gen, 'cancelled', undefined);
@@ -550,15 +554,33 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 	async #finish(gen: number, reason: LoopEndReason, error: unknown): Promise<void> {
 		if (reason === 'failed') this.#endError = { gen, error };
 		try {
-			const [verdict, next] = (await this.#engine.run('finish', this.name, [
+			const [verdict, next] = (await this.#persist('finish', [
 				gen,
 				reason,
 				reason === 'failed' ? JSON.stringify(serializeError(error)) : '',
 				this.#engine.processId,
+				this.#engine.instance,
 			])) as [string, number];
 			if (verdict === 'restart') void this.#runStartUp(next);
 		} catch (failure) {
 			this.#report('Ending the run', failure);
+		}
+	}
+
+	/**
+	 * Runs the script that ends a start-up (`launch`) or a wrap-up (`finish`) until Redis has taken it: this process
+	 * owns the step, and no other process takes it over while this one is alive, so giving up on a Redis error would
+	 * leave the run stuck. Retried with a doubling delay (up to 5 s) until the engine closes.
+	 */
+	async #persist(script: 'launch' | 'finish', args: readonly (string | number)[]): Promise<unknown[]> {
+		for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5000)) {
+			try {
+				return await this.#engine.run(script, this.name, args);
+			} catch (error) {
+				if (this.#engine.closed) throw error;
+				if (delayMs === 100) this.#report(`Redis refused '${script}' (retrying until it takes it)`, error);
+				await new Promise((resolve) => setTimeout(resolve, delayMs));
+			}
 		}
 	}
 
@@ -575,6 +597,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			Date.now(),
 			this.#delivery === Delivery.AtMostOnce ? '1' : '0',
 			target,
+			engine.instance,
 		])) as [string, number, string];
 		const [verdict, iteration, json] = begun;
 		if (verdict === 'stale') return;
@@ -607,7 +630,15 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			}
 			due = next === null ? '' : next + this.#jitter();
 			const used = attempt < 3 ? this.#scheduleJson : '';
-			ended = (await engine.run('end', this.name, [gen, jobId, outcome, due, retries, used])) as typeof ended;
+			ended = (await engine.run('end', this.name, [
+				gen,
+				jobId,
+				outcome,
+				due,
+				retries,
+				used,
+				engine.instance,
+			])) as typeof ended;
 			if (ended[0] !== 'schedule' || used === '') break;
 			this.#adoptSchedule(ended[1] as string);
 		}
@@ -711,7 +742,7 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 			gen,
 			owner,
 			this.#engine.alivePrefix,
-			this.#engine.processId,
+			this.#engine.instance,
 		])) as [string, string?, string?];
 		if (state === 'starting') void this.#runStartUp(gen);
 		else if (state === 'cancelling' && phase === 'starting') await this.#finish(gen, 'cancelled', undefined);

@@ -7,8 +7,10 @@
  * declaration). ARGV[1] is the control channel, ARGV[2] the loop's name.
  *
  * The steps between ticks (a start-up with `beforeLoop`, a wrap-up with `afterLoop`) are done by one process, the
- * hash's `owner`; `reason` is why a run is ending. A process that dies in such a step is found by the watchdog (its
- * liveness key is gone) and another process takes the step over (`adopt`).
+ * hash's `owner`: an instance id, unique to one engine of one process, so a restarted process that reuses its
+ * `processId` is not taken for the one that died. `reason` is why a run is ending. A process that dies in such a step
+ * is found by the watchdog (its liveness key is gone) and another process takes the step over (`adopt`); `launch` and
+ * `finish` then refuse the former owner, should it still be alive.
  * @internal
  */
 
@@ -74,7 +76,8 @@ return { 'same', redis.call('HGET', KEYS[1], 'schedule') }
 	),
 	/**
 	 * `start()`: idle → starting with a new generation. ARGV[3] the arguments (JSON), ARGV[4] the process, ARGV[5]
-	 * `count` ('' for none). `{ 1, gen }` when this call started the run, `{ 0, gen }` when one is under way.
+	 * `count` ('' for none), ARGV[6] the instance. `{ 1, gen }` when this call started the run, `{ 0, gen }` when one
+	 * is under way.
 	 */
 	start: script(
 		2,
@@ -83,8 +86,8 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state and state ~= 'idle' then return { 0, tonumber(redis.call('HGET', KEYS[1], 'gen')) } end
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', ARGV[3], 'starter', ARGV[4],
-	'owner', ARGV[4], 'count', ARGV[5], 'iter', 0, 'stop', 0, 'failed', 0, 'job', '', 'started', '', 'pending', '',
-	'due', '', 'reason', '')
+	'owner', ARGV[6], 'count', ARGV[5], 'iter', 0, 'stop', 0, 'failed', 0, 'job', '', 'started', '', 'pending', '',
+	'due', '', 'reason', '', 'last', '')
 redis.call('SADD', KEYS[2], ARGV[2])
 publish('started', ARGV[4])
 return { 1, gen }
@@ -92,14 +95,15 @@ return { 1, gen }
 	),
 	/**
 	 * The start-up is over: starting → running with the first tick. ARGV[3] gen, ARGV[4] the first due time ('' for
-	 * none: the run completes), ARGV[5] the queue. Returns `{ 'ok', jobId }`, `{ 'cancelled' }` (cancelled during the
-	 * start-up: no afterLoop), `{ 'ending' }` (no first target) or `{ 'stale' }`.
+	 * none: the run completes), ARGV[5] the queue, ARGV[6] the instance (the start-up's owner). Returns `{ 'ok', jobId }`,
+	 * `{ 'cancelled' }` (cancelled during the start-up: no afterLoop), `{ 'ending' }` (no first target) or `{ 'stale' }`
+	 * (another run, or another process took the start-up over).
 	 */
 	launch: script(
 		2,
 		`
-local h = redis.call('HMGET', KEYS[1], 'state', 'gen')
-if h[2] ~= ARGV[3] then return { 'stale' } end
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'owner')
+if h[2] ~= ARGV[3] or h[3] ~= ARGV[6] then return { 'stale' } end
 if h[1] == 'cancelling' then return { 'cancelled' } end
 if h[1] ~= 'starting' then return { 'stale' } end
 if ARGV[4] == '' then
@@ -115,7 +119,7 @@ return { 'ok', job }
 	),
 	/**
 	 * A process took tick ARGV[4] of generation ARGV[3]. ARGV[5] the process, ARGV[6] now, ARGV[7] '1' for
-	 * at-most-once delivery, ARGV[8] the tick's target. Returns `{ 'run' | 'lost', iter, args }` ('lost': this tick's
+	 * at-most-once delivery, ARGV[8] the tick's target, ARGV[9] the instance. Returns `{ 'run' | 'lost', iter, args }` ('lost': this tick's
 	 * body began once already, in a process that died), `{ 'cancelled' }` (this process ends the cancelled run) or
 	 * `{ 'stale' }` (not the loop's current tick: drop it).
 	 */
@@ -125,7 +129,7 @@ return { 'ok', job }
 local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'job', 'started', 'iter', 'args')
 if h[2] ~= ARGV[3] or h[3] ~= ARGV[4] then return { 'stale' } end
 if h[1] == 'cancelling' then
-	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'owner', ARGV[5], 'reason', 'cancelled')
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'owner', ARGV[9], 'reason', 'cancelled')
 	publish('ending')
 	return { 'cancelled' }
 end
@@ -140,7 +144,7 @@ return { verdict, tonumber(h[5]), h[6] }
 	/**
 	 * The tick ARGV[4] of generation ARGV[3] is over. ARGV[5] its outcome: 'ok', 'failed', 'lost' or 'cancelled';
 	 * ARGV[6] the next due time ('' for none); ARGV[7] the retries it made; ARGV[8] the schedule the due time was
-	 * computed on ('' to skip the check). Returns `{ 'next', iter, jobId }` (add that tick), `{ 'completed' |
+	 * computed on ('' to skip the check); ARGV[9] the instance (which does the wrap-up when the run ends here). Returns `{ 'next', iter, jobId }` (add that tick), `{ 'completed' |
 	 * 'stopped' | 'failed' | 'cancelled', iter }` (this process ends the run), `{ 'schedule', schedule }` (the
 	 * schedule changed meanwhile, in another process: compute the due time on this one and call again; nothing was
 	 * written) or `{ 'stale' }`.
@@ -169,8 +173,7 @@ elseif h[6] == '1' then ending = 'stopped'
 elseif outcome == 'ok' and h[5] ~= '' and iter >= tonumber(h[5]) then ending = 'completed'
 elseif ARGV[6] == '' then ending = 'completed' end
 if ending then
-	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'reason', ending, 'owner',
-		redis.call('HGET', KEYS[1], 'ranBy') or '')
+	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'job', '', 'reason', ending, 'owner', ARGV[9])
 	if ending == 'failed' then redis.call('HSET', KEYS[1], 'failed', 1) end
 	publish('ending')
 	return { ending, iter }
@@ -183,21 +186,23 @@ return { 'next', iter, job }
 	),
 	/**
 	 * The run has ended (after afterLoop): → idle, or straight to starting with the arguments a `restart()` queued.
-	 * ARGV[3] gen, ARGV[4] the reason, ARGV[5] the error's summary (JSON, or ''), ARGV[6] the process. Returns
-	 * `{ 'idle' }`, `{ 'restart', gen, args }` (this process starts the queued run) or `{ 'stale' }`.
+	 * ARGV[3] gen, ARGV[4] the reason, ARGV[5] the error's summary (JSON, or ''), ARGV[6] the process, ARGV[7] the
+	 * instance, which must own the run's start-up or wrap-up. Returns `{ 'idle' }`, `{ 'restart', gen, args }` (this
+	 * process starts the queued run) or `{ 'stale' }` (already finished, or taken over by another process).
 	 */
 	finish: script(
 		2,
 		`
-local h = redis.call('HMGET', KEYS[1], 'gen', 'pending')
-if h[1] ~= ARGV[3] then return { 'stale' } end
+local h = redis.call('HMGET', KEYS[1], 'gen', 'pending', 'state', 'owner')
+if h[1] ~= ARGV[3] or h[4] ~= ARGV[7] then return { 'stale' } end
+if h[3] ~= 'starting' and h[3] ~= 'cancelling' and h[3] ~= 'ending' then return { 'stale' } end
 redis.call('HSET', KEYS[1], 'state', 'idle', 'phase', 'idle', 'job', '', 'iter', 0, 'due', '', 'stop', 0)
 if ARGV[4] == 'failed' then redis.call('HSET', KEYS[1], 'failed', 1) end
 publish('stopped', cjson.encode({ reason = ARGV[4], error = ARGV[5] }))
 if h[2] and h[2] ~= '' then
 	local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 	redis.call('HSET', KEYS[1], 'state', 'starting', 'phase', 'starting', 'args', h[2], 'pending', '', 'starter', ARGV[6],
-		'owner', ARGV[6], 'iter', 0, 'stop', 0, 'failed', 0, 'started', '', 'reason', '')
+		'owner', ARGV[7], 'iter', 0, 'stop', 0, 'failed', 0, 'started', '', 'reason', '', 'last', '')
 	publish('started', ARGV[6])
 	return { 'restart', gen, h[2] }
 end
@@ -217,7 +222,7 @@ return 1
 `,
 	),
 	/**
-	 * `cancel()`, and `restart()` with ARGV[3] = its arguments (JSON; '' for a plain cancel); ARGV[4] the process.
+	 * `cancel()`, and `restart()` with ARGV[3] = its arguments (JSON; '' for a plain cancel); ARGV[4] the instance.
 	 * Returns `{ 'none' }`
 	 * (nothing to cancel), `{ 'starting', gen }` (the starting process abandons its start-up), `{ 'body', gen }` (the
 	 * process running the body aborts it and ends the run) or `{ 'waiting', gen, job, queue }` (no body runs: the
@@ -250,8 +255,8 @@ return { 'waiting', tonumber(h[4]), h[3], h[5] }
 	 * Stores the schedule ARGV[5] (a `changeInterval()`, or a deploy's new definition) and, when the run sleeps
 	 * towards tick ARGV[4] of generation ARGV[3], replaces that tick by one due at ARGV[6]: `{ 'moved', job }`
 	 * (remove the old tick, add this one). `{ 'again' }` when the run sleeps towards another tick than the caller
-	 * knew of, or the caller had no due time for it (it read the loop while a body ran): read the loop and call again.
-	 * `{ 'kept' }` otherwise: a tick that is running computes its successor on the stored schedule (`end` checks it).
+	 * read (it moved on meanwhile): read the loop and call again. `{ 'kept' }` otherwise: with no due time (no tick has
+	 * run yet to anchor on), or while a tick runs, which computes its successor on the stored schedule (`end` checks).
 	 */
 	reschedule: script(
 		2,
@@ -260,7 +265,8 @@ redis.call('HSET', KEYS[1], 'schedule', ARGV[5])
 local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'phase', 'job')
 publish('schedule')
 if h[1] == 'running' and h[3] == 'waiting' then
-	if h[2] ~= ARGV[3] or h[4] ~= ARGV[4] or ARGV[6] == '' then return { 'again' } end
+	if h[2] ~= ARGV[3] or h[4] ~= ARGV[4] then return { 'again' } end
+	if ARGV[6] == '' then return { 'kept' } end
 	local job = nextJob(ARGV[3])
 	redis.call('HSET', KEYS[1], 'job', job, 'due', ARGV[6])
 	publish('waiting')
@@ -318,8 +324,8 @@ return { repairs, removed, orphans }
 `,
 	),
 	/**
-	 * Takes over the start-up or wrap-up of generation ARGV[3] from ARGV[4], a process whose liveness key (ARGV[5] ..
-	 * owner) is gone: ARGV[6] becomes the owner. Returns `{ state, phase, reason }` (the step to do) or `{ 'stale' }`
+	 * Takes over the start-up or wrap-up of generation ARGV[3] from ARGV[4], an instance whose liveness key (ARGV[5] ..
+	 * owner) is gone: ARGV[6], this instance, becomes the owner. Returns `{ state, phase, reason }` (the step to do) or `{ 'stale' }`
 	 * (the loop moved on, or the owner is alive after all).
 	 */
 	adopt: script(
