@@ -110,6 +110,8 @@ export class ClusterEngine {
 	#connecting: Promise<void> | undefined;
 	#timers: ReturnType<typeof setInterval>[] = [];
 	#closed = false;
+	/** Set when the watchdog found a step it cannot take over (the loop is not declared here): it skips a turn. */
+	#passWatch = false;
 	/** Renews this engine's liveness key; cleared last by close(). */
 	#aliveTimer: ReturnType<typeof setInterval> | undefined;
 	/** The scripts are defined: `run()` need not wait for the rest of `connect()` (which runs scripts itself). */
@@ -409,7 +411,12 @@ export class ClusterEngine {
 	async #watch(): Promise<void> {
 		const client = this.#client as Redis;
 		const options = this.#options;
-		const lease = await client.set(`${options.prefix}:watchdog`, this.processId, 'PX', options.watchdogMs, 'NX');
+		if (this.#passWatch) {
+			// Last turn found a step to take over in a loop this process does not declare: let another process watch.
+			this.#passWatch = false;
+			return;
+		}
+		const lease = await client.set(`${options.prefix}:watchdog`, this.instance, 'PX', options.watchdogMs, 'NX');
 		if (lease !== 'OK') return;
 		const now = Date.now();
 		// A tick is lost when it is this late and gone: longer than a lock and a stalled check, so that a tick BullMQ
@@ -442,6 +449,7 @@ export class ClusterEngine {
 			// Only a process that declares the loop has its hooks; another one's watchdog turn will adopt it. Its own
 			// step is this process's to finish: its key lapsed (a Redis blip), and the next renewal brings it back.
 			const member = this.#members.get(name);
+			if (!member) this.#passWatch = true;
 			if (!member || owner === this.instance) continue;
 			this.#log.log(
 				'warn',
