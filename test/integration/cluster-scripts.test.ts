@@ -93,3 +93,15 @@ test("the run's end is wrapped up by the process that ended it, whoever began th
 	expect(await run('end', 1, job, 'ok', '', 0, '', 'p1#b')).toEqual(['completed', 1]);
 	expect(await field('owner')).toBe('p1#b');
 });
+
+test('I3 a start-up that computed its first tick on a schedule changed meanwhile is told the new one, nothing written', async () => {
+	const { run, field } = loop();
+	await run('declare', 'fingerprint', SCHEDULE, Date.now());
+	await run('start', '[]', 'p0', '', 'p0#a');
+	const changed = JSON.stringify({ cron: '*/5 * * * *' });
+	await run('reschedule', 1, '', changed, '');
+
+	expect(await run('launch', 1, Date.now() + 1000, 'loops', 'p0#a', SCHEDULE)).toEqual(['schedule', changed]);
+	expect(await field('state')).toBe('starting');
+	expect((await run('launch', 1, Date.now() + 1000, 'loops', 'p0#a', changed))[0]).toBe('ok');
+});

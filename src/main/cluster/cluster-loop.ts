@@ -503,14 +503,25 @@ export class ClusterLoop<Args extends readonly unknown[] = readonly unknown[]> e
 		}
 		this.#startUp = undefined;
 		try {
-			const schedule = this.#parts.schedule();
-			const now = this.#parts.clock.now();
-			const first = isExplicit(schedule) ? firstTarget(schedule, now) : now;
-			const due = first === null ? '' : first + (isExplicit(schedule) ? this.#jitter() : 0);
-			const [verdict, job] = (await this.#persist('launch', [gen, due, this.#queue, this.#engine.instance])) as [
-				string,
-				string,
-			];
+			// The first tick is computed on this process's schedule; a `changeInterval()` elsewhere during the start-up
+			// makes the script answer with the stored one, and it is computed again (as a tick's end does).
+			let first: number | null;
+			let due: number | '';
+			let verdict: string;
+			let job: string;
+			for (let attempt = 0; ; attempt++) {
+				const schedule = this.#parts.schedule();
+				const now = this.#parts.clock.now();
+				first = isExplicit(schedule) ? firstTarget(schedule, now) : now;
+				due = first === null ? '' : first + (isExplicit(schedule) ? this.#jitter() : 0);
+				const used = attempt < 3 ? this.#scheduleJson : '';
+				[verdict, job] = (await this.#persist('launch', [gen, due, this.#queue, this.#engine.instance, used])) as [
+					string,
+					string,
+				];
+				if (verdict !== 'schedule' || used === '') break;
+				this.#adoptSchedule(job);
+			}
 			if (verdict === 'ok') {
 				await this.#engine.addTick(this.#queue, job, { n: this.name, g: gen, t: first as number }, Number(due));
 			} else if (verdict === 'cancelled') await this.#finish(gen, 'cancelled', undefined);

@@ -95,17 +95,20 @@ return { 1, gen }
 	),
 	/**
 	 * The start-up is over: starting → running with the first tick. ARGV[3] gen, ARGV[4] the first due time ('' for
-	 * none: the run completes), ARGV[5] the queue, ARGV[6] the instance (the start-up's owner). Returns `{ 'ok', jobId }`,
-	 * `{ 'cancelled' }` (cancelled during the start-up: no afterLoop), `{ 'ending' }` (no first target) or `{ 'stale' }`
-	 * (another run, or another process took the start-up over).
+	 * none: the run completes), ARGV[5] the queue, ARGV[6] the instance (the start-up's owner), ARGV[7] the schedule
+	 * the due time was computed on ('' to skip the check). Returns `{ 'ok', jobId }`, `{ 'cancelled' }` (cancelled
+	 * during the start-up: no afterLoop), `{ 'ending' }` (no first target), `{ 'schedule', schedule }` (changed in
+	 * another process meanwhile: compute the first tick on this one and call again; nothing was written) or
+	 * `{ 'stale' }` (another run, or another process took the start-up over).
 	 */
 	launch: script(
 		2,
 		`
-local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'owner')
+local h = redis.call('HMGET', KEYS[1], 'state', 'gen', 'owner', 'schedule')
 if h[2] ~= ARGV[3] or h[3] ~= ARGV[6] then return { 'stale' } end
 if h[1] == 'cancelling' then return { 'cancelled' } end
 if h[1] ~= 'starting' then return { 'stale' } end
+if ARGV[7] and ARGV[7] ~= '' and h[4] and h[4] ~= ARGV[7] then return { 'schedule', h[4] } end
 if ARGV[4] == '' then
 	redis.call('HSET', KEYS[1], 'state', 'ending', 'phase', 'ending', 'reason', 'completed')
 	publish('ending')
