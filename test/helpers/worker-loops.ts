@@ -24,5 +24,17 @@ export function useWorkerLoops() {
 			);
 			return cleanups.track(created, (each) => each[Symbol.asyncDispose]());
 		},
+		/** Runs `file` once (no retry) on a pool of its own with `args`, and returns the errors its iterations failed with. */
+		async failuresOf(file: string, ...args: unknown[]): Promise<unknown[]> {
+			const pool = cleanups.track(new TaskPool({ threads: 1, graceMs: 100 }), (each) => each.close());
+			const created = cleanups.track(
+				loop({ logger: { warn: vi.fn(), error: vi.fn() }, count: 1, pool, reconnect: false }, fixture(file)),
+				(each) => each[Symbol.asyncDispose](),
+			);
+			const failures: unknown[] = [];
+			created.on('iterationFailed', ({ error }) => failures.push(error));
+			await created.start(...args).catch(() => {});
+			return failures;
+		},
 	};
 }

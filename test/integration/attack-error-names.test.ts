@@ -7,17 +7,13 @@ import { useWorkerLoops } from '../helpers/worker-loops.js';
 // `class toString extends Error {}` is enough) must come back as an error, and the iteration must fail as a
 // TaskError like any other throw, not with a TypeError from inside the rebuild.
 
-const { testPool, workerLoop } = useWorkerLoops();
+const { failuresOf } = useWorkerLoops();
 
 describe('an error whose name is an Object.prototype property', () => {
 	test.each(['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf'])(
 		'named %s: the iteration fails as a TaskError whose cause is an Error',
 		async (name) => {
-			const pool = testPool();
-			const thrower = workerLoop({ count: 1, pool, reconnect: false }, 'hostile/forged-error-name.mjs');
-			const failures: unknown[] = [];
-			thrower.on('iterationFailed', ({ error }) => failures.push(error));
-			await thrower.start(name).catch(() => {});
+			const failures = await failuresOf('hostile/forged-error-name.mjs', name);
 
 			expect(failures).toHaveLength(1);
 			const [error] = failures;

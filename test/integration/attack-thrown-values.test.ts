@@ -6,7 +6,7 @@ import { useWorkerLoops } from '../helpers/worker-loops.js';
 // thread describes it in the TaskError's message; a plain object whose `toString` or `valueOf` is data, not a
 // function, cannot be turned into a string, and describing it must not throw in place of the TaskError.
 
-const { testPool, workerLoop } = useWorkerLoops();
+const { failuresOf } = useWorkerLoops();
 
 describe('a body that throws a plain object that cannot be converted to a string', () => {
 	test.each([
@@ -14,11 +14,7 @@ describe('a body that throws a plain object that cannot be converted to a string
 		['toString and valueOf are data', { toString: 'x', valueOf: 'y' }],
 		['toString is a number', { toString: 1 }],
 	])('%s: the iteration fails as a TaskError whose cause is the value', async (_, value) => {
-		const pool = testPool();
-		const thrower = workerLoop({ count: 1, pool, reconnect: false }, 'hostile/throw-value.mjs');
-		const failures: unknown[] = [];
-		thrower.on('iterationFailed', ({ error }) => failures.push(error));
-		await thrower.start(value).catch(() => {});
+		const failures = await failuresOf('hostile/throw-value.mjs', value);
 
 		expect(failures).toHaveLength(1);
 		const [error] = failures;
