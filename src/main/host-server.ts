@@ -65,11 +65,14 @@ export const MAX_SERVICE_ARGS = 256;
 /** Calls a channel may have waiting to be read; a worker past it is flooding the main thread and is replaced. */
 export const MAX_QUEUED_CALLS = 100_000;
 /**
- * Calls with a token that is not live (an iteration that ended, or one never given) a channel may make. A buggy task
- * makes a few late calls; a channel that keeps going is guessing other iterations' tokens (53 bits each) and is
- * cut off long before a guess could land.
+ * Calls with a token that is not live (an iteration that ended, or one never given) a channel may make in
+ * {@link STRAY_WINDOW_MS}. A buggy task makes a few late calls now and then, and keeps its worker; a channel that
+ * keeps going is guessing other iterations' tokens (53 bits each) and is cut off: at this rate a guess would land
+ * once in millions of years.
  */
 export const MAX_STRAY_CALLS = 64;
+/** The window {@link MAX_STRAY_CALLS} counts in. */
+export const STRAY_WINDOW_MS = 60_000;
 /** Calls read from one channel per turn of the event loop, so a burst cannot hold the gateway's heartbeat. */
 const CALLS_PER_TURN = 256;
 
@@ -169,8 +172,8 @@ function ok(value: unknown, what: string): HostResult {
 export class HostServer {
 	readonly #services: ServiceMap;
 	readonly #live = new Map<number, Live>();
-	/** Calls each channel made with a token that was not live (see {@link MAX_STRAY_CALLS}). */
-	readonly #strays = new WeakMap<object, number>();
+	/** Calls each channel made with a token that was not live, in its current window (see {@link MAX_STRAY_CALLS}). */
+	readonly #strays = new WeakMap<object, { count: number; since: number }>();
 
 	constructor(services: ServiceMap) {
 		this.#services = services;
@@ -257,10 +260,17 @@ export class HostServer {
 			if (live.channel !== channel)
 				return this.#violated(channel, 'the call carries the token of an invocation another worker runs');
 		} else {
-			const strays = (this.#strays.get(channel) ?? 0) + 1;
-			this.#strays.set(channel, strays);
-			if (strays > MAX_STRAY_CALLS) {
-				return this.#violated(channel, `more than ${MAX_STRAY_CALLS} host calls with tokens it was not given`);
+			const now = Date.now();
+			let strays = this.#strays.get(channel);
+			if (strays === undefined || now - strays.since >= STRAY_WINDOW_MS) {
+				strays = { count: 0, since: now };
+				this.#strays.set(channel, strays);
+			}
+			if (++strays.count > MAX_STRAY_CALLS) {
+				return this.#violated(
+					channel,
+					`more than ${MAX_STRAY_CALLS} host calls in ${STRAY_WINDOW_MS / 1000} s with tokens it was not given`,
+				);
 			}
 		}
 		this.#answer(call, live?.scope).then(

@@ -1,7 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, test, vi } from 'vitest';
 import { CompiledAllowlist } from '../../../src/main/discord-allowlist.js';
-import { HostServer, MAX_QUEUED_CALLS, MAX_SERVICE_ARGS, MAX_STRAY_CALLS } from '../../../src/main/host-server.js';
+import {
+	HostServer,
+	MAX_QUEUED_CALLS,
+	MAX_SERVICE_ARGS,
+	MAX_STRAY_CALLS,
+	STRAY_WINDOW_MS,
+} from '../../../src/main/host-server.js';
 import { describeOversized, ErrorCode, type HostReply, MAX_COLLECTION_SIZE } from '../../../src/protocol/index.js';
 
 const scope = { loopName: 'scores', iteration: 0, allowlist: new CompiledAllowlist(undefined), discord: undefined };
@@ -74,6 +80,29 @@ describe('HostServer', () => {
 		expect(onViolation).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('tokens it was not given'));
 		// The iteration it was guessing at is untouched.
 		expect(server.violationOf(victim)).toBeUndefined();
+	});
+
+	test('late calls spread over time (a task that forgets to await) never cut its worker off', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] });
+		try {
+			const server = new HostServer({ add: () => 1 });
+			const onViolation = vi.fn();
+			const replies: HostReply[] = [];
+			const late = server.connect({}, (reply) => replies.push(reply), onViolation);
+
+			for (let window = 0; window < 3; window++) {
+				for (let call = 1; call <= MAX_STRAY_CALLS; call++) {
+					late({ type: 'call', id: call, token: call, method: 'callService', name: 'add', args: [] });
+				}
+				await settle(replies, MAX_STRAY_CALLS * (window + 1));
+				vi.advanceTimersByTime(STRAY_WINDOW_MS);
+			}
+
+			expect(replies).toHaveLength(MAX_STRAY_CALLS * 3);
+			expect(onViolation).not.toHaveBeenCalled();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	test('a message that is not a host call cuts the channel off and marks its invocations', async () => {
