@@ -37,11 +37,15 @@ export const SNOWFLAKE = /^\d{1,25}$/;
  * dropped: `?` and `#` would end the path before the part the allowlist saw, a space, TAB or LF would be dropped
  * or encoded by the URL parser (`/.\t./` becomes `..`), and `\` is a separator to the WHATWG parser.
  */
-const PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]+$/;
+const PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,=:@/%]+$/;
 /** A percent-encoded unreserved character (`%41` for `A`, `%2D` for `-`). */
 const ENCODED_UNRESERVED = /%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)/i;
-/** Characters that must not appear in a segment even percent-encoded: separators and controls. */
-const FORBIDDEN_DECODED = /[/\\?#]/;
+/**
+ * Characters that must not appear in a segment even percent-encoded: separators; `;`, which starts a path parameter
+ * that some servers and proxies strip (`/channels;/B` read as `/channels/B`); and `%`, a second layer of encoding
+ * (`%252e%252e`) that a proxy decoding twice would turn into `..`. No Discord route uses them.
+ */
+const FORBIDDEN_DECODED = /[/\\?#;%]/;
 /** Whether a decoded segment holds a C0 control character or DEL. */
 const hasControl = (text: string): boolean => {
 	for (let index = 0; index < text.length; index++) {

@@ -29,6 +29,10 @@ describe('checkRoute: the route checked is the path sent', () => {
 		['/%63hannels/1/messages', "an encoded letter: the server reads '/channels/1'"],
 		[`/channels/%31${B.slice(1)}/messages`, 'an encoded digit in a channel id'],
 		['/channels/1/%7Emessages', "an encoded '~'"],
+		[`/channels;/${B}/messages`, "a ';' path parameter, which a proxy may strip to /channels/B"],
+		[`/channels/${A}/messages/..;/..;/${B}`, "'..;' segments, dot segments to a server that strips parameters"],
+		[`/channels/${A}/%3B/messages`, "an encoded ';'"],
+		['/channels/1/%252e%252e/guilds', 'a double-encoded dot segment, for a proxy that decodes twice'],
 	])('refuses %j (%s)', (route) => {
 		expect(() => checkRoute(route)).toThrow(DiscordAccessError);
 		try {
