@@ -9,6 +9,13 @@ import {
 } from '../protocol/index.js';
 import type { HostServer } from './host-server.js';
 
+/**
+ * Messages a worker may post on `parentPort` after its hello: piscina's own ready message, and nothing else the pool
+ * knows of. Past this many, a task is flooding the main thread (each message is decoded there) and its worker is
+ * replaced.
+ */
+export const MAX_PARENT_PORT_MESSAGES = 16;
+
 /** Whether a message is a hello carrying this pool's key (anything else on `parentPort` is ignored). */
 function isHello(message: unknown, key: string): message is WorkerHello {
 	if (typeof message !== 'object' || message === null) return false;
@@ -83,6 +90,15 @@ export class WorkerChannels {
 		port.unref();
 		// By the Worker object, not by threadId: the threadId reads -1 once the worker has exited.
 		worker.once('exit', () => this.#drop(worker));
+		// Nothing but piscina's ready message comes on parentPort after the hello; a task posting there floods the
+		// main thread, which decodes every message, and harms only its own worker.
+		let posted = 0;
+		const onParentMessage = () => {
+			if (++posted <= MAX_PARENT_PORT_MESSAGES) return;
+			worker.off('message', onParentMessage);
+			this.#evict(worker);
+		};
+		worker.on('message', onParentMessage);
 		const welcome = this.#welcome();
 		if (welcome) this.#post(port, welcome);
 	}

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { InvalidOptionError, WorkerCrashedError } from 'discord-tasks';
 import { describe, expect, test, vi } from 'vitest';
+import { MAX_PARENT_PORT_MESSAGES } from '../../src/main/worker-channels.js';
 import { useWorkerLoops } from '../helpers/worker-loops.js';
 
 // Issue #8: one task must not be able to break the pool for every other loop, and values that only look
@@ -45,6 +46,23 @@ describe('messages a task posts on parentPort', () => {
 		expect(completed).toHaveBeenCalledTimes(4);
 		// And the loop that posted them runs again too.
 		await expect(workerLoop({ count: 1, pool, reconnect: false }, 'echo.mjs').start()).resolves.toBeUndefined();
+	});
+
+	test(`a flood of them (more than ${MAX_PARENT_PORT_MESSAGES}) gets that worker replaced; the other loops keep running`, async () => {
+		const pool = testPool({ threads: 2, minThreads: 2 });
+		const failures: unknown[] = [];
+		// The body never returns: without the pool's answer to the flood it would end as a TaskTimeoutError.
+		const flooder = workerLoop(
+			{ count: 1, pool, reconnect: false, timeoutMs: 10_000 },
+			'hostile/parent-port-flood.mjs',
+		);
+		flooder.on('iterationFailed', ({ error }) => failures.push(error));
+		await flooder.start(100_000).catch(() => {});
+
+		expect(failures).toHaveLength(1);
+		expect(failures[0]).toBeInstanceOf(WorkerCrashedError);
+		const healthy = workerLoop({ count: 2, pool, reconnect: false }, 'echo.mjs');
+		await expect(healthy.start()).resolves.toBeUndefined();
 	});
 
 	test('a hello whose ports are not ports raises nothing on the main thread', async () => {
