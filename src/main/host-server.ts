@@ -317,7 +317,6 @@ export class HostServer {
 				`Service arguments must be an array of at most ${MAX_SERVICE_ARGS}, got ${describeValue(args)}`,
 			);
 		}
-		refuseOversized(args, 'args');
 		const service = Object.hasOwn(this.#services, name) ? this.#services[name] : undefined;
 		if (typeof service !== 'function') {
 			const known = Object.keys(this.#services);
@@ -325,6 +324,8 @@ export class HostServer {
 				`The task called ctx.host.${name}(), but the pool has no service '${name}' (services: ${known.length ? known.join(', ') : 'none'})`,
 			);
 		}
+		// Walked only for a service that exists: a call that will be refused anyway costs no walk on the main thread.
+		refuseOversized(args, 'args');
 		return ok(await service(...args), `The result of service '${name}'`);
 	}
 

@@ -16,35 +16,44 @@ export function describeOversized(value: unknown, path: string): string | undefi
 	if (typeof value !== 'object' || value === null) return undefined;
 	let budget = MAX_VALUE_NODES;
 	const seen = new Set<object>();
-	const visit = (current: unknown, at: string): string | undefined => {
+	/** Where the walk is (a number is an array index): made into a path only for the one value that is refused. */
+	const at: (string | number)[] = [path];
+	const where = () => at.map((segment) => (typeof segment === 'number' ? `[${segment}]` : segment)).join('');
+	const visit = (current: unknown): string | undefined => {
 		if (--budget < 0) return `${path} holds more than ${MAX_VALUE_NODES} values`;
 		if (typeof current !== 'object' || current === null || seen.has(current)) return undefined;
 		seen.add(current);
 		if (ArrayBuffer.isView(current) || current instanceof ArrayBuffer) return undefined;
 		if (Array.isArray(current)) {
 			if (current.length > MAX_COLLECTION_SIZE)
-				return `${at} is an array of length ${current.length} (at most ${MAX_COLLECTION_SIZE})`;
+				return `${where()} is an array of length ${current.length} (at most ${MAX_COLLECTION_SIZE})`;
 			for (let index = 0; index < current.length; index++) {
-				const problem = visit(current[index], `${at}[${index}]`);
+				at.push(index);
+				const problem = visit(current[index]);
+				at.pop();
 				if (problem) return problem;
 			}
 			return undefined;
 		}
 		if (current instanceof Map || current instanceof Set) {
 			if (current.size > MAX_COLLECTION_SIZE)
-				return `${at} holds ${current.size} entries (at most ${MAX_COLLECTION_SIZE})`;
+				return `${where()} holds ${current.size} entries (at most ${MAX_COLLECTION_SIZE})`;
+			at.push(' (an entry)');
 			for (const entry of current instanceof Map ? [...current.keys(), ...current.values()] : current) {
-				const problem = visit(entry, `${at} (an entry)`);
+				const problem = visit(entry);
 				if (problem) return problem;
 			}
+			at.pop();
 			return undefined;
 		}
 		for (const key in current) {
 			if (!Object.hasOwn(current, key)) continue;
-			const problem = visit((current as Record<string, unknown>)[key], `${at}.${key}`);
+			at.push(`.${key}`);
+			const problem = visit((current as Record<string, unknown>)[key]);
+			at.pop();
 			if (problem) return problem;
 		}
 		return undefined;
 	};
-	return visit(value, path);
+	return visit(value);
 }

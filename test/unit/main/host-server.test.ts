@@ -173,12 +173,36 @@ describe('HostServer', () => {
 		expect(reply).toMatchObject({ result: { ok: false, error: { code: ErrorCode.InvalidArgument } } });
 		expect(add).not.toHaveBeenCalled();
 	});
+
+	test('a call to a service that does not exist is refused before its arguments are walked', async () => {
+		const server = new HostServer({ add: vi.fn() });
+		const token = server.open(scope);
+
+		const reply = await answerOne(server, {
+			token,
+			method: 'callService',
+			name: 'anything',
+			args: [new Array(2 ** 32 - 1)],
+		});
+
+		expect(reply).toMatchObject({ result: { ok: false, error: { code: ErrorCode.ServiceNotFound } } });
+	});
 });
 
 describe('describeOversized', () => {
 	test('names a sparse array too long to walk, without walking it', () => {
 		expect(describeOversized({ rows: new Array(2 ** 32 - 1) }, 'args')).toBe(
 			`args.rows is an array of length ${2 ** 32 - 1} (at most ${MAX_COLLECTION_SIZE})`,
+		);
+	});
+
+	test('names where it sits: indexes, keys and Map or Set entries, past the values walked before it', () => {
+		const huge = new Array(2 ** 32 - 1);
+		expect(describeOversized({ ok: [1, 2], rows: [{ a: 1 }, { b: [0, huge] }] }, 'args')).toBe(
+			`args.rows[1].b[1] is an array of length ${2 ** 32 - 1} (at most ${MAX_COLLECTION_SIZE})`,
+		);
+		expect(describeOversized([new Map([['k', { huge }]])], 'payload')).toBe(
+			`payload[0] (an entry).huge is an array of length ${2 ** 32 - 1} (at most ${MAX_COLLECTION_SIZE})`,
 		);
 	});
 
